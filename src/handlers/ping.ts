@@ -1,0 +1,5 @@
+import type { CommandHandler } from '../discord/dispatch.ts';
+import { ephemeralMessage } from '../discord/messages.ts';
+
+/** `/ping`: proves the endpoint is reachable and verifying signatures. */
+export const ping: CommandHandler = () => ephemeralMessage('Pong!');

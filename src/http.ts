@@ -1,0 +1,55 @@
+/** Small HTTP helpers shared by the routes. */
+
+export const TOO_LARGE = Symbol('body too large');
+
+/**
+ * Reads a request body into memory, refusing it once it passes `limit` bytes: a declared Content-Length over the
+ * limit is refused before reading anything, and a chunked body is cancelled as soon as it grows past the limit.
+ */
+export async function readBodyWithLimit(request: Request, limit: number): Promise<Uint8Array | typeof TOO_LARGE> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    const length = Number(declared);
+    if (!Number.isSafeInteger(length) || length > limit) return TOO_LARGE;
+    // The runtime never delivers more bytes than a declared Content-Length, so one read is safe.
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  if (request.body === null) return new Uint8Array();
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** A short plain-text answer for errors a client (or Discord) should see by status code. */
+export function textResponse(status: number, message: string, headers?: Record<string, string>): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+  });
+}

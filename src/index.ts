@@ -1,0 +1,33 @@
+/**
+ * The Worker's entry: routes only. Discord's requests enter at POST /interactions.
+ */
+import { Router, type IRequest } from 'itty-router';
+import { ConfigError } from './config.ts';
+import { handleInteractionRequest } from './discord/interactions.ts';
+import type { Env } from './env.ts';
+import { textResponse } from './http.ts';
+
+type Args = [Env, ExecutionContext];
+
+const methodNotAllowed = (allow: string) => () => textResponse(405, 'method not allowed', { allow });
+
+function onError(error: unknown): Response {
+  if (error instanceof ConfigError) {
+    // The message names the variable and the problem, never the value.
+    console.error(error.message);
+    return textResponse(500, 'the bot is misconfigured; see the Worker logs');
+  }
+  console.error('unhandled error:', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  return textResponse(500, 'internal error');
+}
+
+const router = Router<IRequest, Args, Response>({ catch: onError })
+  .get('/', () => textResponse(200, 'Facebook login bot for Discord: up. Discord sends interactions to POST /interactions.'))
+  .all('/', methodNotAllowed('GET'))
+  .post('/interactions', (request, env, ctx) => handleInteractionRequest(request, env, ctx))
+  .all('/interactions', methodNotAllowed('POST'))
+  .all('*', () => textResponse(404, 'not found'));
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

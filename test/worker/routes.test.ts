@@ -1,0 +1,24 @@
+import { exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+
+describe('routes', () => {
+  it('GET / is a health check naming the bot', async () => {
+    const response = await exports.default.fetch('https://bot.example/');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/Facebook login bot/);
+  });
+
+  it('an unknown path is 404', async () => {
+    expect((await exports.default.fetch('https://bot.example/nope')).status).toBe(404);
+    expect((await exports.default.fetch('https://bot.example/interactions/extra', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('a wrong method on a known path is 405 with an Allow header', async () => {
+    const getInteractions = await exports.default.fetch('https://bot.example/interactions');
+    expect(getInteractions.status).toBe(405);
+    expect(getInteractions.headers.get('allow')).toBe('POST');
+    const postRoot = await exports.default.fetch('https://bot.example/', { method: 'POST' });
+    expect(postRoot.status).toBe(405);
+    expect(postRoot.headers.get('allow')).toBe('GET');
+  });
+});

@@ -1,0 +1,48 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// A fresh Ed25519 key pair per run: the Worker gets the public half as DISCORD_PUBLIC_KEY, exactly as in
+// production, and the tests sign every interaction with the private half. The verifier is never stubbed.
+const keys = generateKeyPairSync('ed25519');
+const publicKeyHex = keys.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+const privateKeyPkcs8 = keys.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+
+export const testBindings = {
+  DISCORD_APPLICATION_ID: '1234567890123456789',
+  DISCORD_PUBLIC_KEY: publicKeyHex,
+  DISCORD_API_URL: 'https://discord.test/api/v10',
+  FACEBOOK_APP_ID: '987654321012345',
+  FACEBOOK_CLIENT_TOKEN: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+  FACEBOOK_APP_SECRET: '5ec2e75ec2e75ec2e75ec2e75ec2e700',
+  FACEBOOK_GRAPH_URL: 'https://graph.facebook.test/v25.0',
+  TEST_DISCORD_PRIVATE_KEY: privateKeyPkcs8,
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: testBindings },
+          }),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
