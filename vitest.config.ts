@@ -16,6 +16,10 @@ export const testBindings = {
   FACEBOOK_CLIENT_TOKEN: 'c0ffee00c0ffee00c0ffee00c0ffee00',
   FACEBOOK_APP_SECRET: '5ec2e75ec2e75ec2e75ec2e75ec2e700',
   FACEBOOK_GRAPH_URL: 'https://graph.facebook.test/v25.0',
+  FACEBOOK_SCOPES: 'public_profile',
+  PUBLIC_BASE_URL: 'https://bot.example',
+  OPERATOR_NAME: 'Example Bot Operator',
+  OPERATOR_CONTACT: 'privacy@bot.example',
   TEST_DISCORD_PRIVATE_KEY: privateKeyPkcs8,
 };
 

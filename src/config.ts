@@ -12,10 +12,18 @@ export interface Config {
   facebookAppSecret: string;
   /** Base of every Graph API URL, without a trailing slash, e.g. https://graph.facebook.com/v25.0. */
   facebookGraphUrl: string;
+  /** Permissions asked for at login, e.g. ['public_profile']. */
+  facebookScopes: string[];
+  /** Where this Worker is reachable from the internet, without a trailing slash (links in privacy answers). */
+  publicBaseUrl: string;
+  /** Who runs this bot, and how to reach them: shown on the privacy page. */
+  operatorName: string;
+  operatorContact: string;
 }
 
 export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api/v10';
 export const DEFAULT_FACEBOOK_GRAPH_URL = 'https://graph.facebook.com/v25.0';
+export const DEFAULT_FACEBOOK_SCOPES = 'public_profile';
 
 /** A required setting is missing or malformed. The message names the variable, never its value. */
 export class ConfigError extends Error {
@@ -40,8 +48,9 @@ function required(env: Env, name: keyof Env, pattern: RegExp, shape: string): st
   return trimmed;
 }
 
-function baseUrl(env: Env, name: keyof Env, fallback: string): string {
+function baseUrl(env: Env, name: keyof Env, fallback: string | undefined): string {
   const value = env[name]?.trim() || fallback;
+  if (value === undefined) throw new ConfigError(name, 'is not set');
   let url: URL;
   try {
     url = new URL(value);
@@ -53,6 +62,22 @@ function baseUrl(env: Env, name: keyof Env, fallback: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+function scopes(env: Env): string[] {
+  const value = env.FACEBOOK_SCOPES?.trim() || DEFAULT_FACEBOOK_SCOPES;
+  const list = value.split(',').map((scope) => scope.trim());
+  if (!list.every((scope) => /^[a-z_]{1,64}$/.test(scope))) {
+    throw new ConfigError('FACEBOOK_SCOPES', 'is malformed (expected comma-separated permission names)');
+  }
+  return list;
+}
+
+function text(env: Env, name: keyof Env, maxLength: number): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, 'is not set');
+  if (value.length > maxLength) throw new ConfigError(name, `is longer than ${maxLength} characters`);
+  return value;
+}
+
 function parse(env: Env): Config {
   return {
     discordApplicationId: required(env, 'DISCORD_APPLICATION_ID', SNOWFLAKE, 'a Discord snowflake'),
@@ -62,6 +87,10 @@ function parse(env: Env): Config {
     facebookClientToken: required(env, 'FACEBOOK_CLIENT_TOKEN', TOKEN, 'a client token'),
     facebookAppSecret: required(env, 'FACEBOOK_APP_SECRET', TOKEN, 'an app secret'),
     facebookGraphUrl: baseUrl(env, 'FACEBOOK_GRAPH_URL', DEFAULT_FACEBOOK_GRAPH_URL),
+    facebookScopes: scopes(env),
+    publicBaseUrl: baseUrl(env, 'PUBLIC_BASE_URL', undefined),
+    operatorName: text(env, 'OPERATOR_NAME', 200),
+    operatorContact: text(env, 'OPERATOR_CONTACT', 200),
   };
 }
 

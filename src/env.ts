@@ -10,4 +10,8 @@ export interface Env {
   FACEBOOK_CLIENT_TOKEN?: string;
   FACEBOOK_APP_SECRET?: string;
   FACEBOOK_GRAPH_URL?: string;
+  FACEBOOK_SCOPES?: string;
+  PUBLIC_BASE_URL?: string;
+  OPERATOR_NAME?: string;
+  OPERATOR_CONTACT?: string;
 }
