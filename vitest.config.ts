@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 // A fresh Ed25519 key pair per run: the Worker gets the public half as DISCORD_PUBLIC_KEY, exactly as in
@@ -23,6 +23,9 @@ export const testBindings = {
   TEST_DISCORD_PRIVATE_KEY: privateKeyPkcs8,
 };
 
+// The same migrations `wrangler d1 migrations apply` runs; test/support/worker/apply-migrations.ts applies them.
+const migrations = await readD1Migrations('./migrations');
+
 export default defineConfig({
   test: {
     projects: [
@@ -30,12 +33,13 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: testBindings },
+            miniflare: { bindings: { ...testBindings, TEST_MIGRATIONS: migrations } },
           }),
         ],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['./test/support/worker/apply-migrations.ts'],
         },
       },
       {

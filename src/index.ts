@@ -1,11 +1,14 @@
 /**
- * The Worker's entry: routes only. Discord's requests enter at POST /interactions.
+ * The Worker's entry: routes only. Discord's requests enter at POST /interactions; Facebook's deauthorize and
+ * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page.
  */
 import { Router, type IRequest } from 'itty-router';
 import { ConfigError } from './config.ts';
 import { handleInteractionRequest } from './discord/interactions.ts';
 import type { Env } from './env.ts';
 import { textResponse } from './http.ts';
+import { handleDataDeletion, handleDeauthorize } from './privacy/facebook-callbacks.ts';
+import { deletionStatusPage, privacyPage } from './privacy/pages.ts';
 
 type Args = [Env, ExecutionContext];
 
@@ -26,6 +29,14 @@ const router = Router<IRequest, Args, Response>({ catch: onError })
   .all('/', methodNotAllowed('GET'))
   .post('/interactions', (request, env, ctx) => handleInteractionRequest(request, env, ctx))
   .all('/interactions', methodNotAllowed('POST'))
+  .post('/facebook/deauthorize', (request, env) => handleDeauthorize(request, env))
+  .all('/facebook/deauthorize', methodNotAllowed('POST'))
+  .post('/facebook/data-deletion', (request, env) => handleDataDeletion(request, env))
+  .all('/facebook/data-deletion', methodNotAllowed('POST'))
+  .get('/facebook/deletion', (request, env) => deletionStatusPage(request, env))
+  .all('/facebook/deletion', methodNotAllowed('GET'))
+  .get('/privacy', (_request, env) => privacyPage(env))
+  .all('/privacy', methodNotAllowed('GET'))
   .all('*', () => textResponse(404, 'not found'));
 
 export default {

@@ -21,6 +21,16 @@ export const commands = {
     name: 'ping',
     description: 'Check that the bot is up.',
   },
+  whoami: {
+    ...everywhere,
+    name: 'whoami',
+    description: 'Show which Facebook account your Discord account is linked to, and since when.',
+  },
+  logout: {
+    ...everywhere,
+    name: 'logout',
+    description: 'Unlink your Facebook account and remove this app\'s access to it at Facebook.',
+  },
 } satisfies Record<string, CommandDefinition>;
 
 export type CommandName = keyof typeof commands;

@@ -10,7 +10,9 @@ import type {
 } from 'discord-api-types/v10';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { logout } from '../handlers/logout.ts';
 import { ping } from '../handlers/ping.ts';
+import { whoami } from '../handlers/whoami.ts';
 import type { CommandName } from './commands.ts';
 import { InteractionResponseType, InteractionType } from './constants.ts';
 import { ephemeralMessage } from './messages.ts';
@@ -35,6 +37,8 @@ export type ComponentHandler = (
 
 const commandHandlers: { [Name in CommandName]: CommandHandler } = {
   ping,
+  whoami,
+  logout,
 };
 
 const componentHandlers: Record<string, ComponentHandler> = {};

@@ -43,6 +43,16 @@ export class GraphUnavailableError extends Error {
   }
 }
 
+/** No answer within the client's timeout. Facebook may still have carried the request out. */
+export class GraphTimeoutError extends GraphUnavailableError {
+  override name = 'GraphTimeoutError';
+  readonly timeoutMs: number;
+  constructor(method: string, route: string, timeoutMs: number) {
+    super(method, route, 0, `timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 export interface GraphResponse {
   status: number;
   /** The parsed JSON body (an object), whatever the status. */
@@ -92,7 +102,8 @@ export class GraphClient {
       text = await response.text();
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new GraphUnavailableError(method, path, 0, timedOut ? `timed out after ${this.#timeoutMs} ms` : 'network error');
+      if (timedOut) throw new GraphTimeoutError(method, path, this.#timeoutMs);
+      throw new GraphUnavailableError(method, path, 0, 'network error');
     }
     let body: unknown;
     try {

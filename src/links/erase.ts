@@ -1,0 +1,45 @@
+/**
+ * Forgetting a Facebook user: the one module that knows every place the bot keeps something about one. The
+ * deauthorize and data-deletion callbacks call it; /logout removes only the caller's own link (src/links/store.ts).
+ */
+import type { Env } from '../env.ts';
+import { newConfirmationCode, recordDeletionRequestStatements, type DeletionRequest } from './deletion-requests.ts';
+
+/**
+ * Deletes every D1 row holding this Facebook user's id or name, returning the Discord users whose link went.
+ * A new table that holds Facebook data needs its DELETE here (test/worker/facebook-callbacks-erase.test.ts
+ * searches every table for leftovers).
+ */
+function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStatement[] {
+  return [db.prepare('DELETE FROM linked_accounts WHERE facebook_user_id = ?1 RETURNING discord_user_id').bind(facebookUserId)];
+}
+
+/**
+ * Tells a Discord user's login Durable Object to drop what it holds about a login in progress. The login Durable
+ * Object integration fills this in; until then there is nothing to do here, because that object erases its own
+ * storage whenever a login ends.
+ */
+export async function forgetLoginSession(_env: Env, _discordUserId: string): Promise<void> {}
+
+async function erase(env: Env, facebookUserId: string, alsoInTransaction: D1PreparedStatement[]): Promise<void> {
+  const [deleted] = await env.DB.batch<{ discord_user_id: string }>([
+    ...eraseStatements(env.DB, facebookUserId),
+    ...alsoInTransaction,
+  ]);
+  for (const { discord_user_id } of deleted?.results ?? []) await forgetLoginSession(env, discord_user_id);
+}
+
+/** For the deauthorize callback: the user removed the app, so the bot forgets them. */
+export async function eraseFacebookUser(env: Env, facebookUserId: string): Promise<void> {
+  await erase(env, facebookUserId, []);
+}
+
+/**
+ * For the data-deletion callback: forgets the user and, in the same transaction, records the request under a new
+ * confirmation code (so the status page can never say "completed" for data that is still there).
+ */
+export async function eraseFacebookUserOnRequest(env: Env, facebookUserId: string, now: number): Promise<DeletionRequest> {
+  const request: DeletionRequest = { confirmationCode: newConfirmationCode(), requestedAtMs: now, status: 'completed' };
+  await erase(env, facebookUserId, recordDeletionRequestStatements(env.DB, request));
+  return request;
+}
