@@ -6,9 +6,10 @@ import type { Env } from '../env.ts';
 import { newConfirmationCode, recordDeletionRequestStatements, type DeletionRequest } from './deletion-requests.ts';
 
 /**
- * Deletes every D1 row holding this Facebook user's id or name, returning the Discord users whose link went.
- * A new table that holds Facebook data needs its DELETE here (test/worker/facebook-callbacks-erase.test.ts
- * searches every table for leftovers).
+ * Statements deleting every D1 row that holds this Facebook user's id or name; the first one returns the
+ * Discord users whose link went.
+ * A new table that holds Facebook data needs its DELETE here: the callback tests (test/worker/facebook-*.test.ts)
+ * search every table for leftovers.
  */
 function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStatement[] {
   return [db.prepare('DELETE FROM linked_accounts WHERE facebook_user_id = ?1 RETURNING discord_user_id').bind(facebookUserId)];
