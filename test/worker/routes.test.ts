@@ -22,3 +22,23 @@ describe('routes', () => {
     expect(postRoot.headers.get('allow')).toBe('GET');
   });
 });
+
+describe('privacy routes', () => {
+  it.each([
+    ['/facebook/deauthorize', 'GET', 'POST'],
+    ['/facebook/data-deletion', 'GET', 'POST'],
+    ['/facebook/data-deletion', 'PUT', 'POST'],
+    ['/facebook/deletion', 'POST', 'GET'],
+    ['/privacy', 'POST', 'GET'],
+    ['/privacy', 'DELETE', 'GET'],
+  ])('%s with %s is 405, Allow: %s', async (path, method, allow) => {
+    const response = await exports.default.fetch(`https://bot.example${path}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+  });
+
+  it('paths below the callbacks are 404', async () => {
+    expect((await exports.default.fetch('https://bot.example/facebook/deauthorize/x', { method: 'POST' })).status).toBe(404);
+    expect((await exports.default.fetch('https://bot.example/facebook')).status).toBe(404);
+  });
+});
