@@ -1,6 +1,24 @@
-import type { Env } from './env.ts';
+/**
+ * The Worker's settings as wrangler.toml, `.dev.vars` and `wrangler secret put` provide them. Every one is
+ * optional here on purpose: {@link loadConfig} validates them and names the one that is missing.
+ */
+export interface Vars {
+  DISCORD_APPLICATION_ID?: string;
+  DISCORD_PUBLIC_KEY?: string;
+  DISCORD_API_URL?: string;
+  FACEBOOK_APP_ID?: string;
+  FACEBOOK_CLIENT_TOKEN?: string;
+  FACEBOOK_APP_SECRET?: string;
+  FACEBOOK_GRAPH_URL?: string;
+  FACEBOOK_SCOPES?: string;
+  PUBLIC_BASE_URL?: string;
+  OPERATOR_NAME?: string;
+  OPERATOR_CONTACT?: string;
+}
 
-/** The Worker's configuration, validated. Built from `Env` by {@link loadConfig}. */
+type Variable = keyof Vars;
+
+/** The Worker's configuration, validated. Built from the Worker's `Vars` by {@link loadConfig}. */
 export interface Config {
   discordApplicationId: string;
   /** Hex-encoded Ed25519 public key from the Discord Developer Portal. */
@@ -40,7 +58,7 @@ const NUMERIC_ID = /^\d{1,32}$/;
 const ED25519_PUBLIC_KEY_HEX = /^[0-9a-fA-F]{64}$/;
 const TOKEN = /^[A-Za-z0-9_-]{8,256}$/;
 
-function required(env: Env, name: keyof Env, pattern: RegExp, shape: string): string {
+function required(env: Vars, name: Variable, pattern: RegExp, shape: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') throw new ConfigError(name, 'is not set');
   const trimmed = value.trim();
@@ -48,7 +66,7 @@ function required(env: Env, name: keyof Env, pattern: RegExp, shape: string): st
   return trimmed;
 }
 
-function baseUrl(env: Env, name: keyof Env, fallback: string | undefined): string {
+function baseUrl(env: Vars, name: Variable, fallback: string | undefined): string {
   const value = env[name]?.trim() || fallback;
   if (value === undefined) throw new ConfigError(name, 'is not set');
   let url: URL;
@@ -62,7 +80,7 @@ function baseUrl(env: Env, name: keyof Env, fallback: string | undefined): strin
   return url.href.replace(/\/+$/, '');
 }
 
-function scopes(env: Env): string[] {
+function scopes(env: Vars): string[] {
   const value = env.FACEBOOK_SCOPES?.trim() || DEFAULT_FACEBOOK_SCOPES;
   const list = value.split(',').map((scope) => scope.trim());
   if (!list.every((scope) => /^[a-z_]{1,64}$/.test(scope))) {
@@ -71,14 +89,14 @@ function scopes(env: Env): string[] {
   return list;
 }
 
-function text(env: Env, name: keyof Env, maxLength: number): string {
+function text(env: Vars, name: Variable, maxLength: number): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(name, 'is not set');
   if (value.length > maxLength) throw new ConfigError(name, `is longer than ${maxLength} characters`);
   return value;
 }
 
-function parse(env: Env): Config {
+function parse(env: Vars): Config {
   return {
     discordApplicationId: required(env, 'DISCORD_APPLICATION_ID', SNOWFLAKE, 'a Discord snowflake'),
     discordPublicKey: required(env, 'DISCORD_PUBLIC_KEY', ED25519_PUBLIC_KEY_HEX, '64 hex characters').toLowerCase(),
@@ -95,10 +113,10 @@ function parse(env: Env): Config {
 }
 
 // The runtime hands every request the same env object, so validation runs once per isolate, not per request.
-const cache = new WeakMap<Env, Config>();
+const cache = new WeakMap<object, Config>();
 
 /** Validates `env` into a {@link Config}; throws {@link ConfigError} naming the first bad variable. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Vars): Config {
   let config = cache.get(env);
   if (!config) {
     config = parse(env);

@@ -7,6 +7,8 @@ import { handleInteractionRequest } from './discord/interactions.ts';
 import type { Env } from './env.ts';
 import { textResponse } from './http.ts';
 
+export { LoginSession } from './login/login-session.ts';
+
 type Args = [Env, ExecutionContext];
 
 const methodNotAllowed = (allow: string) => () => textResponse(405, 'method not allowed', { allow });

@@ -10,7 +10,10 @@ import type {
 } from 'discord-api-types/v10';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { cancelLogin } from '../handlers/cancel-login.ts';
+import { login } from '../handlers/login.ts';
 import { ping } from '../handlers/ping.ts';
+import { CANCEL_PREFIX } from '../login/views.ts';
 import type { CommandName } from './commands.ts';
 import { InteractionResponseType, InteractionType } from './constants.ts';
 import { ephemeralMessage } from './messages.ts';
@@ -35,9 +38,12 @@ export type ComponentHandler = (
 
 const commandHandlers: { [Name in CommandName]: CommandHandler } = {
   ping,
+  login,
 };
 
-const componentHandlers: Record<string, ComponentHandler> = {};
+const componentHandlers: Record<string, ComponentHandler> = {
+  [CANCEL_PREFIX]: cancelLogin,
+};
 
 /** The Discord user who caused the interaction: `member.user` in a server, `user` in DMs. */
 export function invokingUserId(interaction: APIInteraction): string | undefined {
