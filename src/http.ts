@@ -53,3 +53,37 @@ export function textResponse(status: number, message: string, headers?: Record<s
     headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
   });
 }
+
+export class FetchTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export interface FetchedText {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * One HTTP exchange, body included, bounded by `timeoutMs`. The timer is cleared as soon as the exchange is
+ * over: a pending timer (as `AbortSignal.timeout` leaves behind) keeps a Durable Object awake for nothing.
+ * Throws {@link FetchTimeoutError} on timeout and the fetch's own error on a network failure.
+ */
+export async function fetchText(
+  fetchImpl: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<FetchedText> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new FetchTimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const response = await fetchImpl(url, { ...init, signal: controller.signal });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  } catch (error) {
+    if (controller.signal.aborted) throw new FetchTimeoutError(`timed out after ${timeoutMs} ms`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

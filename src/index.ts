@@ -10,6 +10,8 @@ import { textResponse } from './http.ts';
 import { handleDataDeletion, handleDeauthorize } from './privacy/facebook-callbacks.ts';
 import { deletionStatusPage, privacyPage } from './privacy/pages.ts';
 
+export { LoginSession } from './login/login-session.ts';
+
 type Args = [Env, ExecutionContext];
 
 const methodNotAllowed = (allow: string) => () => textResponse(405, 'method not allowed', { allow });

@@ -21,6 +21,11 @@ export const commands = {
     name: 'ping',
     description: 'Check that the bot is up.',
   },
+  login: {
+    ...everywhere,
+    name: 'login',
+    description: 'Link your Facebook account: get a code to enter at facebook.com/device.',
+  },
   whoami: {
     ...everywhere,
     name: 'whoami',

@@ -10,9 +10,12 @@ import type {
 } from 'discord-api-types/v10';
 import type { Config } from '../config.ts';
 import type { Env } from '../env.ts';
+import { cancelLogin } from '../handlers/cancel-login.ts';
+import { login } from '../handlers/login.ts';
 import { logout } from '../handlers/logout.ts';
 import { ping } from '../handlers/ping.ts';
 import { whoami } from '../handlers/whoami.ts';
+import { CANCEL_PREFIX } from '../login/views.ts';
 import type { CommandName } from './commands.ts';
 import { InteractionResponseType, InteractionType } from './constants.ts';
 import { ephemeralMessage } from './messages.ts';
@@ -37,11 +40,14 @@ export type ComponentHandler = (
 
 const commandHandlers: { [Name in CommandName]: CommandHandler } = {
   ping,
+  login,
   whoami,
   logout,
 };
 
-const componentHandlers: Record<string, ComponentHandler> = {};
+const componentHandlers: Record<string, ComponentHandler> = {
+  [CANCEL_PREFIX]: cancelLogin,
+};
 
 /** The Discord user who caused the interaction: `member.user` in a server, `user` in DMs. */
 export function invokingUserId(interaction: APIInteraction): string | undefined {

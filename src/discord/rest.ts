@@ -3,6 +3,7 @@
  * sends Discord's required User-Agent, waits out short 429s, retries 5xx and network failures a bounded number
  * of times, and turns failures into typed errors whose text never contains a token.
  */
+import { fetchText, FetchTimeoutError, type FetchedText } from '../http.ts';
 import { BOT_URL, BOT_VERSION } from '../version.ts';
 
 export const USER_AGENT = `DiscordBot (${BOT_URL}, ${BOT_VERSION})`;
@@ -89,9 +90,9 @@ interface DiscordErrorBody {
   retry_after?: unknown;
 }
 
-async function readErrorBody(response: Response): Promise<DiscordErrorBody> {
+function parseErrorBody(text: string): DiscordErrorBody {
   try {
-    const body: unknown = JSON.parse(await response.text());
+    const body: unknown = JSON.parse(text);
     return body !== null && typeof body === 'object' ? (body as DiscordErrorBody) : {};
   } catch {
     return {};
@@ -105,7 +106,7 @@ function describe(body: DiscordErrorBody): string | undefined {
 }
 
 /** Seconds to wait from a 429, preferring the body's float `retry_after`, then the Retry-After header. */
-function retryAfterMs(response: Response, body: DiscordErrorBody): number {
+function retryAfterMs(response: FetchedText, body: DiscordErrorBody): number {
   if (typeof body.retry_after === 'number' && body.retry_after >= 0) return Math.ceil(body.retry_after * 1000);
   const header = Number(response.headers.get('retry-after'));
   if (Number.isFinite(header) && header >= 0) return Math.ceil(header * 1000);
@@ -154,17 +155,11 @@ export class DiscordRest {
     let rateLimits = 0;
 
     for (;;) {
-      let response: Response;
+      let response: FetchedText;
       try {
-        response = await this.#fetch(`${this.#baseUrl}${path}`, {
-          method,
-          headers,
-          body: payload,
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
+        response = await fetchText(this.#fetch, `${this.#baseUrl}${path}`, { method, headers, body: payload }, this.#timeoutMs);
       } catch (error) {
-        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-        const detail = timedOut ? `timed out after ${this.#timeoutMs} ms` : 'network error';
+        const detail = error instanceof FetchTimeoutError ? error.message : 'network error';
         if (retryable && failures < this.#maxRetries) {
           await this.#sleep(this.#retryBaseMs * 2 ** failures++);
           continue;
@@ -172,12 +167,11 @@ export class DiscordRest {
         throw new DiscordApiError(method, route, 0, undefined, detail);
       }
 
-      if (response.ok) {
-        const text = await response.text();
-        return (text ? JSON.parse(text) : undefined) as T;
+      if (response.status >= 200 && response.status < 300) {
+        return (response.text ? JSON.parse(response.text) : undefined) as T;
       }
 
-      const body = await readErrorBody(response);
+      const body = parseErrorBody(response.text);
       const code = typeof body.code === 'number' ? body.code : undefined;
       const detail = describe(body);
       const safeDetail = detail === undefined ? undefined : redact(detail, secrets);

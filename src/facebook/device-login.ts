@@ -130,5 +130,5 @@ export async function fetchProfile(graph: GraphClient, accessToken: string, appS
     throw new GraphUnavailableError('GET', route, status, 'the profile lacks id or name');
   }
   const url = (picture as { data?: { url?: unknown } } | undefined)?.data?.url;
-  return { id, name, pictureUrl: typeof url === 'string' && /^https:\/\//.test(url) ? url : undefined };
+  return { id, name, pictureUrl: typeof url === 'string' && /^https?:\/\//.test(url) && url.length <= 2000 ? url : undefined };
 }

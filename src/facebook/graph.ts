@@ -4,6 +4,8 @@
  * way); error texts name method, route, status and Graph's codes, never an access token, app secret or code.
  */
 
+import { fetchText, FetchTimeoutError, type FetchedText } from '../http.ts';
+
 /** Graph's error object (`body.error`). */
 export interface GraphErrorBody {
   message?: string;
@@ -78,7 +80,7 @@ export class GraphClient {
 
   constructor(options: GraphClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.#timeoutMs = options.timeoutMs ?? 8_000;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -89,22 +91,20 @@ export class GraphClient {
   async call(method: 'GET' | 'POST' | 'DELETE', path: string, call: GraphCall = {}): Promise<GraphResponse> {
     const params = new URLSearchParams(call.params);
     const url = method === 'POST' || params.size === 0 ? `${this.#baseUrl}${path}` : `${this.#baseUrl}${path}?${params}`;
-    const init: RequestInit = { method, signal: AbortSignal.timeout(this.#timeoutMs) };
+    const init: RequestInit = { method };
     if (method === 'POST') {
       init.body = params.toString();
       init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
     }
 
-    let response: Response;
-    let text: string;
+    let response: FetchedText;
     try {
-      response = await this.#fetch(url, init);
-      text = await response.text();
+      response = await fetchText(this.#fetch, url, init, this.#timeoutMs);
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      if (timedOut) throw new GraphTimeoutError(method, path, this.#timeoutMs);
+      if (error instanceof FetchTimeoutError) throw new GraphTimeoutError(method, path, this.#timeoutMs);
       throw new GraphUnavailableError(method, path, 0, 'network error');
     }
+    const text = response.text;
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -62,6 +62,12 @@ export interface TestUser {
 }
 
 export const alice: TestUser = { id: '111111111111111111', username: 'alice' };
+
+let nextUser = 1;
+/** A user no other test has used: Durable Object storage lasts for a whole test file. */
+export function freshUser(name = 'user'): TestUser {
+  return { id: String(500_000_000_000_000_000n + BigInt(nextUser++)), username: `${name}${nextUser}` };
+}
 export const bob: TestUser = { id: '222222222222222222', username: 'bob' };
 
 /** A slash command interaction as Discord sends it from a DM (`user`) or a server (`member.user`). */

@@ -1,0 +1,29 @@
+import { InteractionResponseType } from '../discord/constants.ts';
+import { invokingUserId, type ComponentHandler } from '../discord/dispatch.ts';
+import { ephemeralMessage } from '../discord/messages.ts';
+import { cancelledMessage, parseCancelCustomId } from '../login/views.ts';
+
+/**
+ * The Cancel button under a login code. The button's custom_id names the session and its owner; only the owner
+ * may cancel. The message turns into "cancelled" in the same answer (type 7).
+ */
+export const cancelLogin: ComponentHandler = async (interaction, { env }) => {
+  const target = parseCancelCustomId(interaction.data.custom_id);
+  const clicker = invokingUserId(interaction);
+  if (!target || !clicker) return ephemeralMessage('This button is not valid any more.');
+  const session = env.LOGIN_SESSIONS.get(env.LOGIN_SESSIONS.idFromName(target.discordUserId));
+  const result = await session.cancel(target.sessionId, clicker);
+  switch (result) {
+    case 'cancelled': {
+      const { content, embeds, components, allowed_mentions } = cancelledMessage();
+      return {
+        type: InteractionResponseType.UpdateMessage,
+        data: { content: content ?? '', embeds: embeds ?? [], components: components ?? [], allowed_mentions: allowed_mentions ?? undefined },
+      };
+    }
+    case 'not-owner':
+      return ephemeralMessage('Only the person who started this login can cancel it.');
+    case 'not-active':
+      return ephemeralMessage('This login has already ended.');
+  }
+};

@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceAuthorization } from '../../src/facebook/device-login.ts';
+import {
+  advance,
+  cancelled,
+  codeShown,
+  deviceCodeFailed,
+  deviceCodeIssued,
+  emptyState,
+  finalEditDone,
+  loginSucceeded,
+  MAX_DEVICE_REQUEST_FAILURES,
+  MAX_POLL_BACKOFF_MS,
+  MAX_POLL_FAILURES,
+  nextStep,
+  pollAnswered,
+  pollStarted,
+  profileUnavailable,
+  startLogin,
+  TOKEN_LIFETIME_MS,
+  TOKEN_SAFETY_MARGIN_MS,
+  type Conclusion,
+  type RenderConclusion,
+  type State,
+} from '../../src/login/session.ts';
+
+const T0 = 1_800_000_000_000;
+const render: RenderConclusion = (conclusion: Conclusion) => ({
+  content: conclusion.kind === 'failed' ? `failed:${conclusion.reason}` : conclusion.kind === 'success' ? String(conclusion.message.content) : conclusion.kind,
+});
+const device: DeviceAuthorization = {
+  code: 'device-code-secret',
+  userCode: 'ABCD2345',
+  verificationUri: 'https://www.facebook.com/device',
+  expiresInSeconds: 420,
+  intervalSeconds: 5,
+};
+
+function started(id = 's1', now = T0, state: State = emptyState()): State {
+  return startLogin(
+    state,
+    { sessionId: id, discordUserId: '111111111111111111', applicationId: '123', interactionToken: `token-${id}`, locale: 'en-US' },
+    now,
+    render,
+  );
+}
+
+/** A session whose code is issued at T0+1000 and shown. */
+function polling(): State {
+  let state = deviceCodeIssued(started(), 's1', device, T0 + 1_000);
+  state = codeShown(state, 's1', { kind: 'ok' }, T0 + 1_200);
+  return state;
+}
+
+const stepAt = (state: State, now: number) => nextStep(advance(state, now, render), now);
+
+describe('login state machine: starting', () => {
+  it('a new login first asks Facebook for a device code, then shows it', () => {
+    const state = started();
+    expect(nextStep(state, T0)).toMatchObject({ kind: 'request-device-code', session: { id: 's1' } });
+    const issued = deviceCodeIssued(state, 's1', device, T0 + 1_000);
+    expect(issued.current!.device).toEqual({
+      code: 'device-code-secret',
+      userCode: 'ABCD2345',
+      verificationUri: 'https://www.facebook.com/device',
+      issuedAt: T0 + 1_000,
+      expiresAt: T0 + 1_000 + 420_000,
+      intervalMs: 5_000,
+    });
+    expect(nextStep(issued, T0 + 1_000)).toMatchObject({ kind: 'show-code' });
+  });
+
+  it('after the code is shown it sleeps until one interval after the code was issued', () => {
+    expect(stepAt(polling(), T0 + 1_200)).toEqual({ kind: 'sleep', until: T0 + 6_000 });
+    expect(stepAt(polling(), T0 + 6_000)).toMatchObject({ kind: 'poll' });
+  });
+
+  it('retries a transient device-code failure with growing backoff, then gives up with a clear failure', () => {
+    let state = started();
+    const waits: number[] = [];
+    for (let i = 1; i < MAX_DEVICE_REQUEST_FAILURES; i++) {
+      state = deviceCodeFailed(state, 's1', true, T0, render);
+      waits.push(state.current!.retryAt! - T0);
+      expect(nextStep(state, T0)).toEqual({ kind: 'sleep', until: state.current!.retryAt });
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000]);
+    state = deviceCodeFailed(state, 's1', true, T0, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:facebook-unavailable']);
+  });
+
+  it('a device-code request Facebook rejects (e.g. a bad client token) fails at once', () => {
+    const state = deviceCodeFailed(started(), 's1', false, T0, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox[0]!.message.content).toBe('failed:facebook-rejected');
+  });
+});
+
+describe('login state machine: polling', () => {
+  it('records the poll time before the answer, so an early or repeated alarm re-arms instead of polling', () => {
+    const state = pollStarted(polling(), 's1', T0 + 6_000);
+    expect(state.current!.lastPollAt).toBe(T0 + 6_000);
+    // The object restarts before the answer arrives and the alarm runs again at once:
+    expect(stepAt(state, T0 + 6_050)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
+  });
+
+  it('pending: polls again after the current interval', () => {
+    let state = pollStarted(polling(), 's1', T0 + 6_000);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, render);
+    expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
+    expect(stepAt(state, T0 + 10_999)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
+    expect(stepAt(state, T0 + 11_000)).toMatchObject({ kind: 'poll' });
+  });
+
+  it('slow down: adds 5 s to the interval for this and every later poll', () => {
+    let state = pollStarted(polling(), 's1', T0 + 6_000);
+    state = pollAnswered(state, 's1', { kind: 'slow_down' }, render);
+    expect(state.current!.device!.intervalMs).toBe(10_000);
+    expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 16_000 });
+    state = pollStarted(state, 's1', T0 + 16_000);
+    state = pollAnswered(state, 's1', { kind: 'slow_down' }, render);
+    expect(state.current!.device!.intervalMs).toBe(15_000);
+    state = pollStarted(state, 's1', T0 + 31_000);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, render);
+    expect(state.current!.device!.intervalMs).toBe(15_000);
+    expect(stepAt(state, T0 + 31_100)).toEqual({ kind: 'sleep', until: T0 + 46_000 });
+  });
+
+  it('declined: ends the login with a declined message and nothing left to poll', () => {
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox).toMatchObject([{ id: 's1', interactionToken: 'token-s1', message: { content: 'declined' } }]);
+    expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'final-edit' });
+  });
+
+  it('expired (1349152): ends the login with an expired message', () => {
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'expired' }, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox[0]!.message.content).toBe('expired');
+  });
+
+  it('the code\'s lifetime passing ends the login exactly at the boundary', () => {
+    const expiresAt = T0 + 1_000 + 420_000;
+    let state = polling();
+    state = pollAnswered(pollStarted(state, 's1', expiresAt - 2_000), 's1', { kind: 'pending' }, render);
+    expect(stepAt(state, expiresAt - 1)).toEqual({ kind: 'sleep', until: expiresAt });
+    const atExpiry = advance(state, expiresAt, render);
+    expect(atExpiry.current).toBeUndefined();
+    expect(atExpiry.outbox[0]!.message.content).toBe('expired');
+  });
+
+  it('transient failures back off from the last poll, bounded, then the user is told Facebook is not answering', () => {
+    let state = polling();
+    let now = T0 + 6_000;
+    const gaps: number[] = [];
+    for (let i = 1; i < MAX_POLL_FAILURES; i++) {
+      state = pollStarted(state, 's1', now);
+      state = pollAnswered(state, 's1', { kind: 'unavailable', reason: 'HTTP 500' }, render);
+      const step = stepAt(state, now + 1);
+      expect(step.kind).toBe('sleep');
+      const until = (step as { until: number }).until;
+      gaps.push(until - now);
+      now = until;
+    }
+    expect(gaps).toEqual([10_000, 20_000, 40_000, MAX_POLL_BACKOFF_MS]);
+    state = pollAnswered(pollStarted(state, 's1', now), 's1', { kind: 'unavailable', reason: 'timeout' }, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox[0]!.message.content).toBe('failed:facebook-unavailable');
+  });
+
+  it('a good answer after a failure resets the backoff', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'unavailable', reason: 'x' }, render);
+    state = pollAnswered(pollStarted(state, 's1', T0 + 16_000), 's1', { kind: 'pending' }, render);
+    expect(state.current!.failures).toBe(0);
+    expect(stepAt(state, T0 + 16_100)).toEqual({ kind: 'sleep', until: T0 + 21_000 });
+  });
+});
+
+describe('login state machine: success', () => {
+  it('authorized: records the success first, then asks for the profile, then owes the success message', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    expect(state.current!.authorizedAt).toBe(T0 + 6_000);
+    expect(JSON.stringify(state)).not.toContain('access');
+    expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'fetch-profile' });
+    state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox.map((e) => e.message.content)).toEqual(['Logged in as Ada']);
+  });
+
+  it('after success an approved login is never polled again, even past the code\'s expiry', () => {
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    expect(stepAt(state, T0 + 500_000)).toMatchObject({ kind: 'fetch-profile' });
+  });
+
+  it('a duplicate alarm after success only delivers the final edit once, then is idle', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    state = loginSucceeded(state, 's1', { content: 'ok' }, render);
+    state = finalEditDone(state, 's1', { kind: 'ok' }, T0 + 7_000);
+    expect(state).toEqual(emptyState());
+    expect(stepAt(state, T0 + 7_001)).toEqual({ kind: 'idle' });
+    // Events for the finished login change nothing.
+    expect(loginSucceeded(state, 's1', { content: 'again' }, render)).toEqual(emptyState());
+    expect(pollAnswered(state, 's1', { kind: 'authorized' }, render)).toEqual(emptyState());
+  });
+
+  it('an approval whose profile cannot be read ends with a clear failure', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    state = profileUnavailable(state, 's1', render);
+    expect(state.outbox[0]!.message.content).toBe('failed:profile-unavailable');
+  });
+});
+
+describe('login state machine: supersede and cancel', () => {
+  it('a second /login supersedes the first: the old message is told, its code is dropped, one code is polled', () => {
+    const first = pollStarted(polling(), 's1', T0 + 6_000);
+    const state = started('s2', T0 + 7_000, first);
+    expect(state.current!.id).toBe('s2');
+    expect(state.current!.device).toBeUndefined();
+    expect(state.outbox).toMatchObject([{ id: 's1', interactionToken: 'token-s1', message: { content: 'replaced' } }]);
+    expect(JSON.stringify(state)).not.toContain('device-code-secret');
+    // A late answer to the old login's poll changes nothing.
+    expect(pollAnswered(state, 's1', { kind: 'authorized' }, render)).toBe(state);
+    expect(nextStep(state, T0 + 7_000)).toMatchObject({ kind: 'request-device-code', session: { id: 's2' } });
+  });
+
+  it('cancel removes the login without a message owed (the button answer shows it)', () => {
+    const state = cancelled(polling(), 's1');
+    expect(state).toEqual(emptyState());
+    expect(stepAt(state, T0 + 6_000)).toEqual({ kind: 'idle' });
+  });
+
+  it('cancel of a session that is no longer current changes nothing', () => {
+    const state = started('s2', T0 + 7_000, polling());
+    expect(cancelled(state, 's1')).toBe(state);
+  });
+});
+
+describe('login state machine: Discord edits and deadlines', () => {
+  const issued = () => deviceCodeIssued(started(), 's1', device, T0 + 1_000);
+
+  it('a long Retry-After is waited for by sleeping until then (while polling goes on)', () => {
+    const state = codeShown(issued(), 's1', { kind: 'rate-limited', retryAfterMs: 30_000 }, T0 + 1_100);
+    expect(state.current!.discordRetryAt).toBe(T0 + 31_100);
+    expect(stepAt(state, T0 + 1_200)).toEqual({ kind: 'sleep', until: T0 + 6_000 });
+    expect(stepAt(state, T0 + 6_000)).toMatchObject({ kind: 'poll' });
+    expect(stepAt(state, T0 + 31_100)).toMatchObject({ kind: 'show-code' });
+  });
+
+  it('Unknown Webhook right after the defer is retried briefly; later it ends the login', () => {
+    const early = codeShown(issued(), 's1', { kind: 'token-gone' }, T0 + 1_100);
+    expect(early.current!.discordRetryAt).toBe(T0 + 2_600);
+    const late = codeShown(issued(), 's1', { kind: 'token-gone' }, T0 + 20_000);
+    expect(late).toEqual(emptyState());
+  });
+
+  it('a rejected edit ends the login; a transient one is retried a bounded number of times', () => {
+    expect(codeShown(issued(), 's1', { kind: 'rejected' }, T0 + 1_100)).toEqual(emptyState());
+    let state = issued();
+    for (let i = 0; i < 3; i++) state = codeShown(state, 's1', { kind: 'transient' }, T0 + 1_100);
+    expect(state.current!.discordFailures).toBe(3);
+    expect(codeShown(state, 's1', { kind: 'transient' }, T0 + 1_100)).toEqual(emptyState());
+  });
+
+  it('a final edit that hits a rate limit waits; one whose token is gone is dropped', () => {
+    const declined = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, render);
+    const limited = finalEditDone(declined, 's1', { kind: 'rate-limited', retryAfterMs: 5_000 }, T0 + 6_100);
+    expect(stepAt(limited, T0 + 6_200)).toEqual({ kind: 'sleep', until: T0 + 11_100 });
+    expect(finalEditDone(declined, 's1', { kind: 'token-gone' }, T0 + 60_000)).toEqual(emptyState());
+  });
+
+  it('a login ends, without further edits, when its interaction token is about to expire', () => {
+    const deadline = T0 + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
+    const slow: DeviceAuthorization = { ...device, expiresInSeconds: 3600 };
+    let state = codeShown(deviceCodeIssued(started(), 's1', slow, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
+    state = pollAnswered(pollStarted(state, 's1', deadline - 1_000), 's1', { kind: 'pending' }, render);
+    expect(stepAt(state, deadline - 10)).toEqual({ kind: 'sleep', until: deadline });
+    expect(advance(state, deadline, render)).toEqual(emptyState());
+  });
+
+  it('every sleep is strictly in the future', () => {
+    const states = [started(), issued(), polling(), pollStarted(polling(), 's1', T0 + 6_000)];
+    for (const state of states) {
+      for (const now of [T0, T0 + 1_000, T0 + 5_999, T0 + 6_000, T0 + 100_000]) {
+        const step = stepAt(state, now);
+        if (step.kind === 'sleep') expect(step.until).toBeGreaterThan(now);
+      }
+    }
+  });
+});

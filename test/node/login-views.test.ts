@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceCode, Session } from '../../src/login/session.ts';
+import {
+  cancelCustomId,
+  codeMessage,
+  conclusionMessage,
+  displayAddress,
+  escapeMarkdown,
+  parseCancelCustomId,
+  successMessage,
+  verificationLink,
+  type DiscordMessage,
+} from '../../src/login/views.ts';
+
+const session: Session = {
+  id: 'AbCdEfGhIjKlMnOpQrStUv',
+  discordUserId: '12345678901234567890',
+  applicationId: '1',
+  interactionToken: 'token',
+  locale: 'en-US',
+  startedAt: 0,
+  failures: 0,
+  codeShown: false,
+  discordFailures: 0,
+};
+const device: DeviceCode = {
+  code: 'secret',
+  userCode: 'CMWAW3TM',
+  verificationUri: 'https://www.facebook.com/device',
+  issuedAt: 0,
+  expiresAt: 420_000,
+  intervalMs: 5_000,
+};
+
+/** Checks the limits from PLATFORM.md §4.5 that apply to the messages the bot sends. */
+function expectWithinDiscordLimits(message: DiscordMessage) {
+  expect((message.content ?? '').length).toBeLessThanOrEqual(2000);
+  const embeds = message.embeds ?? [];
+  expect(embeds.length).toBeLessThanOrEqual(10);
+  let total = 0;
+  for (const embed of embeds) {
+    expect((embed.title ?? '').length).toBeLessThanOrEqual(256);
+    expect((embed.description ?? '').length).toBeLessThanOrEqual(4096);
+    expect((embed.fields ?? []).length).toBeLessThanOrEqual(25);
+    for (const field of embed.fields ?? []) {
+      expect(field.name.length).toBeLessThanOrEqual(256);
+      expect(field.value.length).toBeLessThanOrEqual(1024);
+      total += field.name.length + field.value.length;
+    }
+    expect((embed.footer?.text ?? '').length).toBeLessThanOrEqual(2048);
+    total += (embed.title ?? '').length + (embed.description ?? '').length + (embed.footer?.text ?? '').length;
+  }
+  expect(total).toBeLessThanOrEqual(6000);
+  const rows = (message.components ?? []) as Array<{ components: Array<{ label?: string; custom_id?: string; url?: string; style: number }> }>;
+  expect(rows.length).toBeLessThanOrEqual(5);
+  for (const row of rows) {
+    expect(row.components.length).toBeLessThanOrEqual(5);
+    for (const button of row.components) {
+      expect((button.label ?? '').length).toBeLessThanOrEqual(80);
+      if (button.style === 5) {
+        expect(button.custom_id).toBeUndefined();
+        expect(button.url!.length).toBeLessThanOrEqual(512);
+        expect(button.url).toMatch(/^https?:\/\//);
+      } else {
+        expect(button.custom_id!.length).toBeGreaterThanOrEqual(1);
+        expect(button.custom_id!.length).toBeLessThanOrEqual(100);
+      }
+    }
+  }
+}
+
+describe('login messages', () => {
+  it('the code message follows Facebook\'s device-login guidance and Discord\'s limits', () => {
+    const message = codeMessage(session, device);
+    expectWithinDiscordLimits(message);
+    expect(message.embeds![0]!.title).toBe('Log in with Facebook');
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+    expect(JSON.stringify(message)).not.toContain('"secret"');
+  });
+
+  it('the Cancel button\'s custom_id carries the owner and the session, and parses back', () => {
+    const id = cancelCustomId(session.discordUserId, session.id);
+    expect(id.length).toBeLessThanOrEqual(100);
+    expect(parseCancelCustomId(id)).toEqual({ discordUserId: session.discordUserId, sessionId: session.id });
+    expect(parseCancelCustomId('login-cancel:abc:x')).toBeUndefined();
+    expect(parseCancelCustomId(`${id}:extra`)).toBeUndefined();
+  });
+
+  it('the link button pre-fills the code, as Facebook\'s SDKs do', () => {
+    expect(verificationLink(device)).toBe('https://www.facebook.com/device?user_code=CMWAW3TM');
+    expect(verificationLink({ verificationUri: 'http://127.0.0.1:8787/device', userCode: 'A B' })).toBe('http://127.0.0.1:8787/device?user_code=A+B');
+    expect(displayAddress('https://www.facebook.com/device')).toBe('facebook.com/device');
+  });
+
+  it('a very long or markdown-laden Facebook name stays within limits and shows literally', () => {
+    const name = `**${'N'.repeat(400)}** @everyone`;
+    const message = successMessage({ id: '1', name, pictureUrl: 'https://example.com/p.jpg' }, 'Moved from another account.');
+    expectWithinDiscordLimits(message);
+    expect(message.embeds![0]!.title!.endsWith('…')).toBe(true);
+    expect(message.embeds![0]!.description).toContain('\\*\\*');
+    expect(message.components).toEqual([]);
+    expect(escapeMarkdown('a_b*c`d')).toBe('a\\_b\\*c\\`d');
+  });
+
+  it('every concluding message removes the buttons and stays within limits', () => {
+    for (const conclusion of [
+      { kind: 'declined' },
+      { kind: 'expired' },
+      { kind: 'replaced' },
+      { kind: 'failed', reason: 'facebook-unavailable' },
+      { kind: 'failed', reason: 'facebook-rejected' },
+      { kind: 'failed', reason: 'profile-unavailable' },
+    ] as const) {
+      const message = conclusionMessage(conclusion, session);
+      expectWithinDiscordLimits(message);
+      expect(message.components).toEqual([]);
+    }
+  });
+});
