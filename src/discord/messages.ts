@@ -10,9 +10,12 @@ export function ephemeralMessage(content: string): APIInteractionResponseChannel
   };
 }
 
-/** Escapes Discord markdown so that text from elsewhere (a Facebook name) shows literally. */
+/**
+ * Escapes Discord markdown so that text from elsewhere (a Facebook name) shows literally; `<` and `@` too, so it
+ * can never form a mention or a timestamp.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_~`|>#\[\]()<@:-]/g, '\\$&');
+  return text.replace(/[\\*_~`|>#\[\]()<@-]/g, '\\$&');
 }
 
 /** Discord's timestamp markup, shown in each reader's own time zone: `f` date and time, `R` relative. */

@@ -4,6 +4,7 @@
  */
 import type { APIEmbed, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord-api-types/v10';
 import { ButtonStyle, ComponentType } from '../discord/constants.ts';
+import { escapeMarkdown, truncate } from '../discord/messages.ts';
 import type { FacebookProfile } from '../facebook/device-login.ts';
 import type { Conclusion, DeviceCode, Session } from './session.ts';
 
@@ -24,15 +25,6 @@ export function parseCancelCustomId(customId: string): { discordUserId: string; 
 }
 
 const EMBED_TITLE_MAX = 256;
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** Escapes Discord markdown so a Facebook display name shows literally. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_~`|>#\[\]()-]/g, '\\$&');
-}
 
 /** `https://www.facebook.com/device` -> `facebook.com/device`: what the user is told to type. */
 export function displayAddress(verificationUri: string): string {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { escapeMarkdown } from '../../src/discord/messages.ts';
 import type { DeviceCode, Session } from '../../src/login/session.ts';
 import {
   cancelCustomId,
   codeMessage,
   conclusionMessage,
   displayAddress,
-  escapeMarkdown,
   parseCancelCustomId,
   successMessage,
   verificationLink,
