@@ -48,7 +48,10 @@ export const logout: CommandHandler = async (interaction, { config, env }) => {
   if (!discordUserId) return ephemeralMessage('Could not tell who you are. Please try again.');
   const link = await unlinkDiscordUser(env.DB, discordUserId);
   if (!link) {
-    return ephemeralMessage('You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove.');
+    return ephemeralMessage(
+      'You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove. ' +
+        `If Facebook still lists this app, you can remove it at <${FACEBOOK_APP_SETTINGS_URL}>.`,
+    );
   }
   const outcome = await revokeAppPermissions(
     graphFor(config),

@@ -105,7 +105,8 @@ describe('/logout', () => {
     await logout();
     const graph = fakeGraph(() => graphJson(200, { success: true }));
     expect(await logout()).toBe(
-      'You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove.',
+      'You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove. ' +
+        `If Facebook still lists this app, you can remove it at ${SETTINGS}.`,
     );
     expect(graph.calls).toHaveLength(0);
   });
