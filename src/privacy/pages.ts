@@ -33,12 +33,13 @@ to have it deleted.</p>
 <li>the Facebook permissions you granted (for example <code>public_profile</code>);</li>
 <li>when you linked the account.</li>
 </ul>
-<p>Your Facebook access token is <strong>not</strong> stored: right after you log in the bot uses it once to read your
-id and name, then discards it. The bot stores nothing else from Facebook or Discord: not your picture, your e-mail
-address, your Discord username or your messages.</p>
+<p>Your Facebook access token is <strong>not</strong> stored: right after you log in the bot uses it once to read
+your id, name and picture, then discards it.</p>
 <p>While a <code>/login</code> is in progress, and until your reply in Discord shows how it ended (15 minutes at
 most), the bot also holds what it needs for that: the code Facebook issued for the login, Discord's token for
-editing the reply, and the final reply itself, which names your Facebook account. It deletes them then.</p>
+editing the reply, and that final reply, which shows your Facebook name and picture. It deletes them then.</p>
+<p>Nothing else from Facebook or Discord is stored: not your e-mail address, your Discord username or your
+messages.</p>
 
 <h2>Why</h2>
 <p>To know which Facebook account your Discord account is linked to: <code>/whoami</code> shows it to you (in a
