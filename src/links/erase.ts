@@ -16,11 +16,13 @@ function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStat
 }
 
 /**
- * Tells a Discord user's login Durable Object to drop what it holds about a login in progress. The login Durable
- * Object integration fills this in; until then there is nothing to do here, because that object erases its own
- * storage whenever a login ends.
+ * Tells a Discord user's LoginSession Durable Object to drop what it still holds about their Facebook account
+ * (a "Logged in as" reply not yet delivered). The object erases its own storage whenever a login ends, so this
+ * matters only in the seconds between a login's success and its final edit.
  */
-export async function forgetLoginSession(_env: Env, _discordUserId: string): Promise<void> {}
+export async function forgetLoginSession(env: Env, discordUserId: string): Promise<void> {
+  await env.LOGIN_SESSIONS.get(env.LOGIN_SESSIONS.idFromName(discordUserId)).forgetFacebookAccount();
+}
 
 async function erase(env: Env, facebookUserId: string, alsoInTransaction: D1PreparedStatement[]): Promise<void> {
   const [deleted] = await env.DB.batch<{ discord_user_id: string }>([

@@ -10,9 +10,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { loadConfig, type Config } from '../config.ts';
 import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '../discord/rest.ts';
-import { fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization } from '../facebook/device-login.ts';
+import { fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization, type FacebookProfile } from '../facebook/device-login.ts';
 import { GraphApiError, GraphClient } from '../facebook/graph.ts';
 import type { Env } from '../env.ts';
+import { linkNote } from '../links/link-note.ts';
+import { linkAccount } from '../links/store.ts';
 import {
   advance,
   cancelled,
@@ -20,6 +22,7 @@ import {
   deviceCodeFailed,
   deviceCodeIssued,
   emptyState,
+  facebookDataErased,
   finalEditDone,
   loginSucceeded,
   nextStep,
@@ -32,7 +35,7 @@ import {
   type State,
   type StartLogin,
 } from './session.ts';
-import { codeMessage, conclusionMessage, successMessage, type DiscordMessage } from './views.ts';
+import { codeMessage, conclusionMessage, erasedMessage, successMessage, type DiscordMessage } from './views.ts';
 
 const STATE_KEY = 'state';
 /** Steps one alarm may take before it yields (each is one outbound call at most). */
@@ -86,6 +89,16 @@ export class LoginSession extends DurableObject<Env> {
     this.#accessTokens.delete(sessionId);
     await this.#store(cancelled(state, sessionId));
     return 'cancelled';
+  }
+
+  /**
+   * The user's Facebook data was erased (deauthorize or data-deletion callback): nothing about that account may
+   * stay here, so a success message not yet shown is replaced.
+   */
+  async forgetFacebookAccount(): Promise<void> {
+    const state = await this.#load();
+    const erased = facebookDataErased(state, erasedMessage());
+    if (erased !== state) await this.#store(erased);
   }
 
   // ---- Alarm ---------------------------------------------------------------------------------------------------
@@ -167,17 +180,31 @@ export class LoginSession extends DurableObject<Env> {
     const accessToken = this.#accessTokens.get(session.id);
     this.#accessTokens.delete(session.id);
     if (!accessToken) {
-      await this.#update((s) => profileUnavailable(s, session.id, conclusionMessage));
+      await this.#update((s) => profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage));
       return;
     }
     const config = this.#config();
-    let message: DiscordMessage;
+    let profile: FacebookProfile;
     try {
-      const profile = await fetchProfile(this.#graph(config), accessToken, config.facebookAppSecret);
-      message = successMessage(profile, undefined);
+      profile = await fetchProfile(this.#graph(config), accessToken, config.facebookAppSecret);
     } catch (error) {
       console.error(`profile could not be read: ${describe(error)}`);
-      await this.#update((s) => profileUnavailable(s, session.id, conclusionMessage));
+      await this.#update((s) => profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage));
+      return;
+    }
+    let message: DiscordMessage;
+    try {
+      const link = await linkAccount(this.env.DB, {
+        discordUserId: session.discordUserId,
+        facebookUserId: profile.id,
+        name: profile.name,
+        scopes: config.facebookScopes,
+        now: Date.now(),
+      });
+      message = successMessage(profile, linkNote(link));
+    } catch (error) {
+      console.error(`link could not be saved: ${describe(error)}`);
+      await this.#update((s) => profileUnavailable(s, session.id, 'link-unavailable', conclusionMessage));
       return;
     }
     await this.#update((s) => loginSucceeded(s, session.id, message, conclusionMessage));

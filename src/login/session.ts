@@ -60,6 +60,8 @@ export interface Session {
 /** A final message owed to an interaction whose login is over. */
 export interface FinalEdit {
   id: string;
+  /** How the login ended: a success message names the Facebook account, which matters when erasing data. */
+  kind: Conclusion['kind'] | 'erased';
   applicationId: string;
   interactionToken: string;
   startedAt: number;
@@ -83,7 +85,7 @@ export type Conclusion =
   | { kind: 'failed'; reason: FailureReason }
   | { kind: 'success'; message: DiscordMessage };
 
-export type FailureReason = 'facebook-unavailable' | 'facebook-rejected' | 'profile-unavailable';
+export type FailureReason = 'facebook-unavailable' | 'facebook-rejected' | 'profile-unavailable' | 'link-unavailable';
 
 /** Renders the final message of a concluded login. Injected so this module stays free of presentation. */
 export type RenderConclusion = (conclusion: Conclusion, session: Session) => DiscordMessage;
@@ -112,6 +114,7 @@ function conclude(state: State, conclusion: Conclusion, render: RenderConclusion
   if (!session) return state;
   const edit: FinalEdit = {
     id: session.id,
+    kind: conclusion.kind,
     applicationId: session.applicationId,
     interactionToken: session.interactionToken,
     startedAt: session.startedAt,
@@ -229,10 +232,30 @@ export function loginSucceeded(state: State, sessionId: string, message: Discord
   return conclude(state, { kind: 'success', message }, render);
 }
 
-/** Facebook approved, but the profile could not be read (or the token was lost with a restart). */
-export function profileUnavailable(state: State, sessionId: string, render: RenderConclusion): State {
+/**
+ * Facebook approved, but the login cannot complete: the profile could not be read (or the token was lost with a
+ * restart), or the link could not be saved.
+ */
+export function profileUnavailable(
+  state: State,
+  sessionId: string,
+  reason: 'profile-unavailable' | 'link-unavailable',
+  render: RenderConclusion,
+): State {
   if (state.current?.id !== sessionId) return state;
-  return conclude(state, { kind: 'failed', reason: 'profile-unavailable' }, render);
+  return conclude(state, { kind: 'failed', reason }, render);
+}
+
+/**
+ * The user's Facebook data was erased (they removed the app, or asked Facebook to delete their data): a success
+ * message still waiting to be shown names their Facebook account, so it is replaced by `erased`.
+ */
+export function facebookDataErased(state: State, erased: DiscordMessage): State {
+  if (!state.outbox.some((edit) => edit.kind === 'success')) return state;
+  return {
+    ...state,
+    outbox: state.outbox.map((edit) => (edit.kind === 'success' ? { ...edit, kind: 'erased', message: erased } : edit)),
+  };
 }
 
 /** The owner cancelled: the Worker shows "cancelled" itself (type 7), so nothing is owed to the message. */

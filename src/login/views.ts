@@ -94,6 +94,10 @@ export function successMessage(profile: FacebookProfile, note: LinkNote): Discor
   return { content: '', allowed_mentions: noMentions, embeds: [embed], components: [] };
 }
 
+/** Replaces a success message not yet shown when the user's Facebook data is erased before it could be. */
+export const erasedMessage = (): DiscordMessage =>
+  notice('Facebook link removed', 'Your Facebook link and data were deleted (you removed the app or asked Facebook to delete your data).', GREY);
+
 export const cancelledMessage = (): DiscordMessage =>
   notice('Login cancelled', 'Nothing was linked. Use `/login` to start again.', GREY);
 
@@ -101,6 +105,7 @@ const failureText = {
   'facebook-unavailable': 'Facebook is not answering right now. Please try `/login` again in a few minutes.',
   'facebook-rejected': 'Facebook refused to start a login for this bot. The bot\'s operator has been told; please try again later.',
   'profile-unavailable': 'Facebook approved the login, but your profile could not be read, so nothing was linked. Please run `/login` again.',
+  'link-unavailable': 'Facebook approved the login, but the link could not be saved. Please run `/login` again in a moment.',
 } as const;
 
 /** The final message of a login that ended without success (or, for success, the message built beforehand). */

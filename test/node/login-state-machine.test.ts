@@ -7,6 +7,7 @@ import {
   deviceCodeFailed,
   deviceCodeIssued,
   emptyState,
+  facebookDataErased,
   finalEditDone,
   loginSucceeded,
   MAX_DEVICE_REQUEST_FAILURES,
@@ -205,7 +206,7 @@ describe('login state machine: success', () => {
 
   it('an approval whose profile cannot be read ends with a clear failure', () => {
     let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
-    state = profileUnavailable(state, 's1', render);
+    state = profileUnavailable(state, 's1', 'profile-unavailable', render);
     expect(state.outbox[0]!.message.content).toBe('failed:profile-unavailable');
   });
 });
@@ -285,5 +286,21 @@ describe('login state machine: Discord edits and deadlines', () => {
         if (step.kind === 'sleep') expect(step.until).toBeGreaterThan(now);
       }
     }
+  });
+});
+
+describe('login state machine: erasure', () => {
+  it('erasing the user\'s Facebook data replaces a success message still owed, and leaves other messages alone', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
+    state = started('s2', T0 + 7_000, state);
+    state = pollAnswered(deviceCodeIssued(state, 's2', device, T0 + 7_000), 's2', { kind: 'declined' }, render);
+    const erased = facebookDataErased(state, { content: 'erased' });
+    expect(erased.outbox.map((e) => [e.id, e.kind, e.message.content])).toEqual([
+      ['s1', 'erased', 'erased'],
+      ['s2', 'declined', 'declined'],
+    ]);
+    expect(JSON.stringify(erased)).not.toContain('Ada');
+    expect(facebookDataErased(erased, { content: 'again' })).toBe(erased);
   });
 });
