@@ -235,7 +235,8 @@ function checkComponents(errors: FormErrors, components: unknown, v2: boolean): 
     });
     return;
   }
-  if (!maxItems(errors, ['components'], components, 40)) return;
+  // The limit of 40 counts nested components too, so it is checked on the total below.
+  if (!maxItems(errors, ['components'], components, Infinity)) return;
   components.forEach((component, i) => checkV2Component(walk, component, ['components', i], true));
   if (walk.count > 40) errors.add(['components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 40 or fewer in total components.');
   if (walk.textLength > 4000) errors.add(['components'], 'MAX_TEXT_DISPLAY_LENGTH_EXCEEDED', 'Total text display content must be 4000 or fewer in length.');

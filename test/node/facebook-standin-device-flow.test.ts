@@ -46,11 +46,12 @@ describe('Facebook stand-in: device/login', () => {
   });
 
   it('refuses anything but APP_ID|CLIENT_TOKEN with Graph\'s (#190) client-token error', async () => {
-    for (const params of [
+    const attempts: Record<string, string>[] = [
       {},
       { access_token: `${facebook.appId}|${facebook.appSecret}` },
       { access_token: `${facebook.appId}|wrong-client-token` },
-    ]) {
+    ];
+    for (const params of attempts) {
       const reply = await postForm(`${facebook.graphUrl}/device/login`, params);
       expect(reply.status).toBe(400);
       expect(reply.json.error).toMatchObject({
