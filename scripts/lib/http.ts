@@ -19,11 +19,15 @@ export interface LoopbackServer {
  */
 export async function listenOnLoopback(
   handler: Handler,
-  options: { port?: number; onError?: (error: unknown) => void } = {},
+  options: { port?: number; onError?: (error: unknown, request: IncomingMessage) => void } = {},
 ): Promise<LoopbackServer> {
   const server = createServer((request, response) => {
     handler(request, response).catch((error: unknown) => {
-      options.onError?.(error);
+      if (error instanceof BodyTooLargeError) {
+        if (!response.headersSent) sendJson(response, 413, { message: 'request body too large' });
+        return;
+      }
+      options.onError?.(error, request);
       if (!response.headersSent) sendJson(response, 500, { message: 'stand-in internal error' });
       else response.destroy();
     });

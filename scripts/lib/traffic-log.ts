@@ -39,6 +39,7 @@ export class TrafficLog extends EventEmitter<{ entry: [TrafficEntry] }> {
 
   constructor(cap = 2000) {
     super();
+    this.setMaxListeners(0); // a live UI, tests and a benchmark may all listen at once
     if (!(cap >= 1)) throw new RangeError('the traffic log needs room for at least one entry');
     this.cap = cap;
   }

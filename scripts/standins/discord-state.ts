@@ -112,6 +112,7 @@ export class DiscordState extends EventEmitter<{ change: [DiscordChange] }> {
 
   constructor(settings: DiscordStateSettings) {
     super();
+    this.setMaxListeners(0); // every waiter listens; a benchmark may have many
     this.#settings = settings;
   }
 

@@ -482,7 +482,21 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
     finish(result.status, result.body, rateHeaders, fault?.kind);
   }
 
-  const server = await listenOnLoopback(handle, { port: options.port });
+  const server = await listenOnLoopback(handle, {
+    port: options.port,
+    // A bug in the stand-in shows up in its log (a 500 with the error), never on the console.
+    onError: (error, request) =>
+      traffic.add({
+        time: now(),
+        direction: 'in',
+        method: request.method ?? '?',
+        path: maskPath(new URL(request.url ?? '/', 'http://127.0.0.1').pathname),
+        route: undefined,
+        status: 500,
+        durationMs: 0,
+        note: `stand-in error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      }),
+  });
 
   return {
     url: server.url,

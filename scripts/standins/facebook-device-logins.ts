@@ -111,6 +111,7 @@ export class DeviceLogins extends EventEmitter<{ change: [DeviceLoginEvent] }> {
 
   constructor(settings: DeviceLoginSettings) {
     super();
+    this.setMaxListeners(0); // every waiter listens; a benchmark may have many
     this.#settings = settings;
   }
 
