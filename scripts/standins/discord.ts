@@ -134,7 +134,7 @@ export interface DiscordStandin {
   setInteractionsUrl(url: string): void;
   /** A user runs a slash command; resolves once the bot answered (or failed to within the answer timeout). */
   sendCommand(input: CommandInput): Promise<InteractionResult>;
-  /** A user clicks a button on a message. Throws if there is no such clickable button for that user. */
+  /** A user clicks a button on a message. Rejects if there is no such clickable button for that user. */
   clickButton(input: ClickInput): Promise<InteractionResult>;
   /** Discord's PING, as when the endpoint URL is saved in the Developer Portal. */
   sendPing(): Promise<InteractionResult>;
@@ -235,8 +235,13 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
 
   // ---- Discord -> bot ---------------------------------------------------------------------------------
 
-  async function post(body: string, signature: SignatureMode, timestamp: string, note: string) {
+  function targetUrl(): string {
     if (!interactionsUrl) throw new Error('no interactions URL: pass interactionsUrl or call setInteractionsUrl()');
+    return interactionsUrl;
+  }
+
+  async function post(body: string, signature: SignatureMode, timestamp: string, note: string) {
+    const target = targetUrl();
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': DISCORD_USER_AGENT };
     if (signature !== 'missing') {
       // Discord's routine security check sends a well-formed signature over something else.
@@ -245,12 +250,12 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
     }
     const started = performance.now();
     const time = now();
-    const path = new URL(interactionsUrl).pathname;
+    const path = new URL(target).pathname;
     let status = 0;
     let text = '';
     let problem: string | undefined;
     try {
-      const response = await fetch(interactionsUrl, {
+      const response = await fetch(target, {
         method: 'POST',
         headers,
         body,
@@ -279,6 +284,7 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
   const timestampNow = () => String(Math.floor(now() / 1000));
 
   async function deliver(payload: InteractionPayload, user: DiscordUser | undefined, note: string, clickedMessageId?: string): Promise<InteractionResult> {
+    targetUrl(); // fail before Discord "sends" anything
     state.addInteraction(payload, user ?? { id: '0', username: 'discord' }, clickedMessageId);
     const { status, text, problem } = await post(JSON.stringify(payload), 'valid', timestampNow(), note);
     let body: unknown = text;
@@ -316,7 +322,7 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
     return deliver(payload, input.user, `/${input.name}`);
   }
 
-  function clickButton(input: ClickInput): Promise<InteractionResult> {
+  async function clickButton(input: ClickInput): Promise<InteractionResult> {
     const messageId = input.messageId ?? (input.interaction && state.interaction(input.interaction.id)?.originalMessageId);
     const message = messageId ? state.message(messageId) : undefined;
     const audience = messageId ? state.messageAudience(messageId) : undefined;

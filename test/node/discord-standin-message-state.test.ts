@@ -161,9 +161,10 @@ describe('Discord stand-in: buttons', () => {
 
   it('only the user who ran the command can click on its ephemeral message, and only real buttons', async () => {
     const command = await messageWithButton();
-    expect(() => setup.discord.clickButton({ interaction: command.interaction, customId: 'login:cancel', user: bob })).toThrow(/ephemeral/);
-    expect(() => setup.discord.clickButton({ interaction: command.interaction, customId: 'login:nope' })).toThrow(/no button/);
-    expect(() => setup.discord.clickButton({ messageId: '1', customId: 'login:cancel' })).toThrow(/no such message/);
+    await expect(setup.discord.clickButton({ interaction: command.interaction, customId: 'login:cancel', user: bob })).rejects.toThrow(/ephemeral/);
+    await expect(setup.discord.clickButton({ interaction: command.interaction, customId: 'login:nope' })).rejects.toThrow(/no button/);
+    await expect(setup.discord.clickButton({ messageId: '1', customId: 'login:cancel' })).rejects.toThrow(/no such message/);
+    expect(setup.bot.deliveries).toHaveLength(1);
   });
 });
 

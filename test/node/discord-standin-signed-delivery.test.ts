@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../scripts/lib/clock.ts';
+import { startDiscordStandin } from '../../scripts/standins/discord.ts';
 import { alice, discordWithBot, ephemeral } from '../support/node/discord-harness.ts';
 import { verifySignature } from '../support/node/fake-bot.ts';
 import { discordCall } from '../support/node/http.ts';
@@ -123,5 +124,15 @@ describe('Discord stand-in: delivering interactions to the bot', () => {
     expect(result.status).toBe(0);
     expect(result.failure).toMatch(/no answer within 200 ms/);
     expect(setup.discord.interaction(result.interaction.id)!.state).toBe('failed');
+  });
+
+  it('refuses to send anything until it knows the interactions URL', async () => {
+    const discord = await startDiscordStandin();
+    try {
+      await expect(discord.sendCommand({ name: 'login', user: alice })).rejects.toThrow(/no interactions URL/);
+      expect(discord.interactions()).toEqual([]);
+    } finally {
+      await discord.close();
+    }
   });
 });
