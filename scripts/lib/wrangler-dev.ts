@@ -48,13 +48,21 @@ export interface WorkerHandle {
 const OUTPUT_CAP = 256 * 1024;
 const SECRET_VAR = /SECRET|TOKEN|PASSWORD|PRIVATE/i;
 
-// The watchdog: kill the group when our pipe closes, unless told "disarm" first.
+// The watchdog: when our pipe closes, unless told "disarm" first, kill the group and remove the temporary
+// state directory (if startWorker made it).
 const WATCHDOG = `
 const pgid = Number(process.argv[1]);
+const tempDir = process.argv[2];
 let armed = true;
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (text) => { if (text.includes('disarm')) armed = false; });
-const end = () => { if (armed) { try { process.kill(-pgid, 'SIGKILL'); } catch {} } process.exit(0); };
+const end = () => {
+  if (armed) {
+    try { process.kill(-pgid, 'SIGKILL'); } catch {}
+    if (tempDir) { try { require('node:fs').rmSync(tempDir, { recursive: true, force: true }); } catch {} }
+  }
+  process.exit(0);
+};
 process.stdin.on('end', end);
 process.stdin.on('error', end);
 `;
@@ -142,7 +150,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   running.add(pid);
   installExitHook();
 
-  const watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdogArgs = ['-e', WATCHDOG, String(pid), ...(ownPersistDir ? [persistTo] : [])];
+  const watchdog = spawn(process.execPath, watchdogArgs, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   watchdog.unref();
   (watchdog.stdin as Socket).unref();
 

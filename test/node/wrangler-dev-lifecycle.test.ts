@@ -1,10 +1,11 @@
 /**
  * startWorker's promises about processes and output, checked with a trivial Worker (this project's Worker is
  * covered by worker-end-to-end-smoke.test.ts): secrets masked in the captured output, kill() takes workerd
- * with it, a parent that dies without cleaning up leaves nothing running, and a failed start says why.
+ * with it, a parent that dies without cleaning up leaves nothing running (nor its temporary state), and a
+ * failed start says why.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,9 +16,12 @@ import { startWorker, type WorkerHandle } from '../../scripts/lib/wrangler-dev.t
 
 const SECRET = 'hunter2-not-for-logs-7f3a';
 
+const projects: string[] = [];
+
 /** A project directory with a one-file Worker that logs a secret var, sharing this project's node_modules. */
 function probeProject(main = 'index.js'): string {
   const dir = mkdtempSync(join(tmpdir(), 'wrangler-probe-'));
+  projects.push(dir);
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'wrangler.toml'), `name = "standins-probe"\nmain = "${main}"\ncompatibility_date = "2026-10-01"\n`);
   writeFileSync(
@@ -43,7 +47,10 @@ beforeAll(async () => {
   project = probeProject();
   worker = await startWorker({ cwd: project, vars: { PROBE_SECRET: SECRET, PROBE_PLAIN: 'plain-value' } });
 });
-afterAll(() => worker?.stop());
+afterAll(async () => {
+  await worker?.stop();
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('startWorker', () => {
   it('serves on 127.0.0.1 and masks secret-looking vars in the captured output', async () => {
@@ -69,7 +76,7 @@ describe('startWorker', () => {
       script,
       `import { startWorker } from ${JSON.stringify(pathToFileURL(resolve('scripts/lib/wrangler-dev.ts')).href)};\n` +
         `const worker = await startWorker({ cwd: ${JSON.stringify(project)}, vars: { PROBE_SECRET: 'x', PROBE_PLAIN: 'y' } });\n` +
-        `console.log(JSON.stringify({ pid: worker.pid, url: worker.url }));\n` +
+        `console.log(JSON.stringify({ pid: worker.pid, url: worker.url, persistTo: worker.persistTo }));\n` +
         `setInterval(() => {}, 1000);\n`,
     );
     const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -77,7 +84,8 @@ describe('startWorker', () => {
       createInterface({ input: parent.stdout! }).once('line', done);
       parent.once('exit', () => fail(new Error('the parent exited before starting the Worker')));
     });
-    const { pid, url } = JSON.parse(firstLine) as { pid: number; url: string };
+    const { pid, url, persistTo } = JSON.parse(firstLine) as { pid: number; url: string; persistTo: string };
+    expect(existsSync(persistTo)).toBe(true);
     const group = liveProcessesInGroup(pid);
     expect(group.some((p) => processName(p) === 'workerd')).toBe(true);
     expect((await fetch(`${url}/`)).status).toBe(200);
@@ -85,6 +93,8 @@ describe('startWorker', () => {
     parent.kill('SIGKILL');
     expect(await waitForGroupToEnd(pid, 10_000)).toBe(true);
     expect(group.filter(isAlive)).toEqual([]);
+    // The watchdog removes the temporary state directory right after the kill.
+    expect(await until(() => !existsSync(persistTo), 5_000)).toBe(true);
   });
 
   it('fails with wrangler\'s own output when the Worker cannot start', async () => {
