@@ -1,0 +1,93 @@
+/**
+ * The stand-in's www.facebook.com/device page and profile pictures: self-contained HTML and SVG, nothing loaded
+ * from elsewhere. Kept apart from the Graph logic so a playground can restyle them.
+ */
+import type { Identity } from './facebook-device-logins.ts';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const STYLE = `
+  body { font: 16px/1.4 system-ui, sans-serif; background: #f0f2f5; margin: 0; }
+  main { max-width: 26rem; margin: 3rem auto; background: #fff; border-radius: 8px; padding: 1.5rem;
+         box-shadow: 0 1px 3px rgba(0,0,0,.2); }
+  h1 { color: #1877f2; font-size: 1.4rem; margin-top: 0; }
+  label { display: block; margin: 1rem 0 .3rem; font-weight: 600; }
+  input, select { width: 100%; box-sizing: border-box; font-size: 1.1rem; padding: .5rem; }
+  input[name=user_code] { letter-spacing: .2em; text-transform: uppercase; font-family: monospace; }
+  .buttons { display: flex; gap: .5rem; margin-top: 1.5rem; }
+  button { flex: 1; font-size: 1rem; padding: .6rem; border-radius: 6px; border: 0; cursor: pointer; }
+  button[value=continue] { background: #1877f2; color: #fff; }
+  button[value=cancel] { background: #e4e6eb; }
+  .message { padding: .6rem; border-radius: 6px; background: #e7f3ff; }
+  .message.error { background: #ffebe9; }
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>${body}</main></body>
+</html>
+`;
+}
+
+export interface DevicePageInput {
+  appName: string;
+  userCode?: string;
+  identities: readonly Identity[];
+  /** A note above the form, e.g. why the last attempt failed. */
+  error?: string;
+}
+
+/** The form a person uses to enter the code and answer for one of the test identities. */
+export function devicePage(input: DevicePageInput): string {
+  const options = input.identities
+    .map((identity, i) => `<option value="${escapeHtml(identity.name)}"${i === 0 ? ' selected' : ''}>${escapeHtml(identity.name)}</option>`)
+    .join('');
+  return page(
+    'Log in on a device',
+    `<h1>Connect a device</h1>
+${input.error ? `<p class="message error" role="alert">${escapeHtml(input.error)}</p>` : ''}
+<p>Enter the code shown by <strong>${escapeHtml(input.appName)}</strong>.</p>
+<form method="post" action="/device">
+  <label for="user_code">Code</label>
+  <input id="user_code" name="user_code" value="${escapeHtml(input.userCode ?? '')}" autocomplete="off" autocapitalize="characters" maxlength="16" required>
+  <label for="identity">Continue as</label>
+  <select id="identity" name="identity">${options}</select>
+  <div class="buttons">
+    <button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
+    <button type="submit" name="action" value="continue">Continue</button>
+  </div>
+</form>`,
+  );
+}
+
+/** After the decision: what Facebook tells the person. */
+export function deviceDonePage(input: { appName: string; approved: boolean; identityName?: string }): string {
+  const text = input.approved
+    ? `Success! You are logged in to ${input.appName} as ${input.identityName ?? 'yourself'}. Return to your device to continue.`
+    : `You cancelled logging in to ${input.appName}. You can close this page.`;
+  return page(input.approved ? 'Logged in' : 'Cancelled', `<h1>${input.approved ? 'You are connected' : 'Cancelled'}</h1>
+<p class="message" role="status">${escapeHtml(text)}</p>`);
+}
+
+const COLORS = ['#1877f2', '#42b72a', '#f02849', '#f7b928', '#8b44f7', '#0bbcd4'];
+
+/** A round avatar with the name's initials, colored by the user id. */
+export function pictureSvg(name: string, userId: string, size = 100): string {
+  const initials = name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((part) => [...part][0]!.toUpperCase())
+    .join('');
+  const color = COLORS[Number(BigInt(userId) % BigInt(COLORS.length))];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 100 100">
+<circle cx="50" cy="50" r="50" fill="${color}"/>
+<text x="50" y="50" dy=".35em" text-anchor="middle" font-family="sans-serif" font-size="40" fill="#fff">${escapeHtml(initials)}</text>
+</svg>
+`;
+}
