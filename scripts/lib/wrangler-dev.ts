@@ -5,7 +5,7 @@
  * group when the pipe closes, so nothing is orphaned even if this process dies without running any cleanup
  * (vitest killing a worker, SIGKILL); an `exit` hook covers the ordinary exits too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -120,6 +120,20 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Applies the repo's D1 migrations to the local database in `persistTo`, as `npm run dev` does for the default
+ * directory: the Worker under test then has its tables without anyone running wrangler by hand.
+ */
+export function applyLocalMigrations(cwd: string, persistTo: string): Promise<void> {
+  const args = [wranglerScript(cwd), 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo];
+  return new Promise((done, fail) => {
+    execFile(nodeBinary(cwd), args, { cwd, env: childEnvironment(), timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`applying D1 migrations failed: ${error.message}\n${stdout}${stderr}`));
+      else done();
+    });
+  });
+}
+
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const port = options.port ?? (await freePort());
@@ -128,6 +142,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   const ownPersistDir = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'wrangler-dev-'));
   const secrets = Object.entries(vars).filter(([name]) => SECRET_VAR.test(name)).map(([, value]) => value);
+  if (existsSync(join(cwd, 'migrations'))) await applyLocalMigrations(cwd, persistTo);
 
   const args = [
     wranglerScript(cwd),

@@ -170,7 +170,7 @@ export class LoginSession extends DurableObject<Env> {
     const status = await pollDeviceLoginStatus(this.#graph(config), this.#app(config), session.device!.code);
     if (status.kind === 'unavailable') console.warn(`device login poll failed: ${status.reason}`);
     const answer = status.kind === 'authorized' ? ({ kind: 'authorized' } as const) : status;
-    const state = pollAnswered(await this.#load(), session.id, answer, conclusionMessage);
+    const state = pollAnswered(await this.#load(), session.id, answer, Date.now(), conclusionMessage);
     // Keep the token only while its login is still the current one (a Cancel or a new /login may have come in).
     if (status.kind === 'authorized' && state.current?.id === session.id) this.#accessTokens.set(session.id, status.accessToken);
     await this.#store(state);

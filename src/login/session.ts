@@ -43,8 +43,14 @@ export interface Session {
   locale: string;
   startedAt: number;
   device?: DeviceCode;
-  /** When the last poll was sent; written before it is sent. */
+  /**
+   * When the last poll was sent (written before it is sent), then when its answer came back. Anchoring the next
+   * poll on the answer's arrival keeps polls at least an interval apart as Facebook sees them, whatever the
+   * network's jitter.
+   */
   lastPollAt?: number;
+  /** A poll was sent and its answer has not been recorded: the object may have died while it was in flight. */
+  pollInFlight?: boolean;
   /** Consecutive transient failures of the Facebook step in progress. */
   failures: number;
   /** After a transient failure, the step waits until then. */
@@ -101,11 +107,15 @@ export type Step =
 
 const tokenUsableUntil = (startedAt: number) => startedAt + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
 
-/** When the next poll of `session` is allowed: one interval after the previous poll (or after the code was issued). */
+/**
+ * When the next poll of `session` is allowed: one interval after the previous poll's answer (or after the code
+ * was issued). A poll interrupted in flight reached Facebook at an unknown moment after it was recorded, so the
+ * next one waits two intervals from the record.
+ */
 export function pollDueAt(session: Session): number | undefined {
   const device = session.device;
   if (!device) return undefined;
-  const base = (session.lastPollAt ?? device.issuedAt) + device.intervalMs;
+  const base = (session.lastPollAt ?? device.issuedAt) + device.intervalMs * (session.pollInFlight ? 2 : 1);
   return Math.max(base, session.retryAt ?? 0);
 }
 
@@ -193,14 +203,17 @@ export function deviceCodeFailed(
 
 /** Recorded before the poll is sent, so that a re-run alarm never polls early. */
 export function pollStarted(state: State, sessionId: string, now: number): State {
-  return updateCurrent(state, sessionId, (session) => ({ ...session, lastPollAt: now }));
+  return updateCurrent(state, sessionId, (session) => ({ ...session, lastPollAt: now, pollInFlight: true }));
 }
 
 export type PollAnswer = Exclude<DeviceLoginStatus, { kind: 'authorized' }> | { kind: 'authorized' };
 
-export function pollAnswered(state: State, sessionId: string, answer: PollAnswer, render: RenderConclusion): State {
-  const session = state.current;
-  if (session?.id !== sessionId || !session.device) return state;
+/** Facebook answered the poll (at `now`, which the next poll is measured from). */
+export function pollAnswered(state: State, sessionId: string, answer: PollAnswer, now: number, render: RenderConclusion): State {
+  const current = state.current;
+  if (current?.id !== sessionId || !current.device) return state;
+  const session: Session = { ...current, lastPollAt: now, pollInFlight: false };
+  state = { ...state, current: session };
   switch (answer.kind) {
     case 'pending':
       return updateCurrent(state, sessionId, (s) => ({ ...s, failures: 0, retryAt: undefined }));
@@ -216,12 +229,12 @@ export function pollAnswered(state: State, sessionId: string, answer: PollAnswer
     case 'expired':
       return conclude(state, { kind: 'expired' }, render);
     case 'authorized':
-      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: s.lastPollAt ?? s.startedAt, failures: 0, retryAt: undefined }));
+      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined }));
     case 'unavailable': {
       const failures = session.failures + 1;
       if (failures >= MAX_POLL_FAILURES) return conclude(state, { kind: 'failed', reason: 'facebook-unavailable' }, render);
-      const backoff = Math.min(session.device.intervalMs * 2 ** failures, MAX_POLL_BACKOFF_MS);
-      return updateCurrent(state, sessionId, (s) => ({ ...s, failures, retryAt: (s.lastPollAt ?? 0) + backoff }));
+      const backoff = Math.min(current.device.intervalMs * 2 ** failures, MAX_POLL_BACKOFF_MS);
+      return updateCurrent(state, sessionId, (s) => ({ ...s, failures, retryAt: now + backoff }));
     }
   }
 }

@@ -98,44 +98,54 @@ describe('login state machine: starting', () => {
 });
 
 describe('login state machine: polling', () => {
-  it('records the poll time before the answer, so an early or repeated alarm re-arms instead of polling', () => {
+  it('records the poll time before the answer, so a repeated alarm after a restart re-arms instead of polling', () => {
     const state = pollStarted(polling(), 's1', T0 + 6_000);
     expect(state.current!.lastPollAt).toBe(T0 + 6_000);
-    // The object restarts before the answer arrives and the alarm runs again at once:
-    expect(stepAt(state, T0 + 6_050)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
+    expect(state.current!.pollInFlight).toBe(true);
+    // The object restarts before the answer arrives and the alarm runs again at once. The interrupted poll reached
+    // Facebook at some moment after it was recorded, so the next one keeps two intervals from the record.
+    expect(stepAt(state, T0 + 6_050)).toEqual({ kind: 'sleep', until: T0 + 16_000 });
+    expect(stepAt(state, T0 + 16_000)).toMatchObject({ kind: 'poll' });
   });
 
-  it('pending: polls again after the current interval', () => {
+  it('pending: polls again one interval after the answer arrived', () => {
     let state = pollStarted(polling(), 's1', T0 + 6_000);
-    state = pollAnswered(state, 's1', { kind: 'pending' }, render);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 6_000, render);
+    expect(state.current!.pollInFlight).toBe(false);
     expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
     expect(stepAt(state, T0 + 10_999)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
     expect(stepAt(state, T0 + 11_000)).toMatchObject({ kind: 'poll' });
   });
 
+  it('a slow answer moves the next poll later: polls stay an interval apart as Facebook sees them', () => {
+    let state = pollStarted(polling(), 's1', T0 + 6_000);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 6_900, render);
+    expect(stepAt(state, T0 + 7_000)).toEqual({ kind: 'sleep', until: T0 + 11_900 });
+  });
+
   it('slow down: adds 5 s to the interval for this and every later poll', () => {
     let state = pollStarted(polling(), 's1', T0 + 6_000);
-    state = pollAnswered(state, 's1', { kind: 'slow_down' }, render);
+    state = pollAnswered(state, 's1', { kind: 'slow_down' }, T0 + 6_000, render);
     expect(state.current!.device!.intervalMs).toBe(10_000);
     expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 16_000 });
     state = pollStarted(state, 's1', T0 + 16_000);
-    state = pollAnswered(state, 's1', { kind: 'slow_down' }, render);
+    state = pollAnswered(state, 's1', { kind: 'slow_down' }, T0 + 16_000, render);
     expect(state.current!.device!.intervalMs).toBe(15_000);
     state = pollStarted(state, 's1', T0 + 31_000);
-    state = pollAnswered(state, 's1', { kind: 'pending' }, render);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 31_000, render);
     expect(state.current!.device!.intervalMs).toBe(15_000);
     expect(stepAt(state, T0 + 31_100)).toEqual({ kind: 'sleep', until: T0 + 46_000 });
   });
 
   it('declined: ends the login with a declined message and nothing left to poll', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, render);
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, T0 + 6_000, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox).toMatchObject([{ id: 's1', interactionToken: 'token-s1', message: { content: 'declined' } }]);
     expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'final-edit' });
   });
 
   it('expired (1349152): ends the login with an expired message', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'expired' }, render);
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'expired' }, T0 + 6_000, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox[0]!.message.content).toBe('expired');
   });
@@ -143,7 +153,7 @@ describe('login state machine: polling', () => {
   it('the code\'s lifetime passing ends the login exactly at the boundary', () => {
     const expiresAt = T0 + 1_000 + 420_000;
     let state = polling();
-    state = pollAnswered(pollStarted(state, 's1', expiresAt - 2_000), 's1', { kind: 'pending' }, render);
+    state = pollAnswered(pollStarted(state, 's1', expiresAt - 2_000), 's1', { kind: 'pending' }, expiresAt - 2_000, render);
     expect(stepAt(state, expiresAt - 1)).toEqual({ kind: 'sleep', until: expiresAt });
     const atExpiry = advance(state, expiresAt, render);
     expect(atExpiry.current).toBeUndefined();
@@ -156,7 +166,7 @@ describe('login state machine: polling', () => {
     const gaps: number[] = [];
     for (let i = 1; i < MAX_POLL_FAILURES; i++) {
       state = pollStarted(state, 's1', now);
-      state = pollAnswered(state, 's1', { kind: 'unavailable', reason: 'HTTP 500' }, render);
+      state = pollAnswered(state, 's1', { kind: 'unavailable', reason: 'HTTP 500' }, now, render);
       const step = stepAt(state, now + 1);
       expect(step.kind).toBe('sleep');
       const until = (step as { until: number }).until;
@@ -164,14 +174,14 @@ describe('login state machine: polling', () => {
       now = until;
     }
     expect(gaps).toEqual([10_000, 20_000, 40_000, MAX_POLL_BACKOFF_MS]);
-    state = pollAnswered(pollStarted(state, 's1', now), 's1', { kind: 'unavailable', reason: 'timeout' }, render);
+    state = pollAnswered(pollStarted(state, 's1', now), 's1', { kind: 'unavailable', reason: 'timeout' }, now, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox[0]!.message.content).toBe('failed:facebook-unavailable');
   });
 
   it('a good answer after a failure resets the backoff', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'unavailable', reason: 'x' }, render);
-    state = pollAnswered(pollStarted(state, 's1', T0 + 16_000), 's1', { kind: 'pending' }, render);
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'unavailable', reason: 'x' }, T0 + 6_000, render);
+    state = pollAnswered(pollStarted(state, 's1', T0 + 16_000), 's1', { kind: 'pending' }, T0 + 16_000, render);
     expect(state.current!.failures).toBe(0);
     expect(stepAt(state, T0 + 16_100)).toEqual({ kind: 'sleep', until: T0 + 21_000 });
   });
@@ -179,7 +189,7 @@ describe('login state machine: polling', () => {
 
 describe('login state machine: success', () => {
   it('authorized: records the success first, then asks for the profile, then owes the success message', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     expect(state.current!.authorizedAt).toBe(T0 + 6_000);
     expect(JSON.stringify(state)).not.toContain('access');
     expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'fetch-profile' });
@@ -189,23 +199,23 @@ describe('login state machine: success', () => {
   });
 
   it('after success an approved login is never polled again, even past the code\'s expiry', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     expect(stepAt(state, T0 + 500_000)).toMatchObject({ kind: 'fetch-profile' });
   });
 
   it('a duplicate alarm after success only delivers the final edit once, then is idle', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = loginSucceeded(state, 's1', { content: 'ok' }, render);
     state = finalEditDone(state, 's1', { kind: 'ok' }, T0 + 7_000);
     expect(state).toEqual(emptyState());
     expect(stepAt(state, T0 + 7_001)).toEqual({ kind: 'idle' });
     // Events for the finished login change nothing.
     expect(loginSucceeded(state, 's1', { content: 'again' }, render)).toEqual(emptyState());
-    expect(pollAnswered(state, 's1', { kind: 'authorized' }, render)).toEqual(emptyState());
+    expect(pollAnswered(state, 's1', { kind: 'authorized' }, T0 + 7_002, render)).toEqual(emptyState());
   });
 
   it('an approval whose profile cannot be read ends with a clear failure', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = profileUnavailable(state, 's1', 'profile-unavailable', render);
     expect(state.outbox[0]!.message.content).toBe('failed:profile-unavailable');
   });
@@ -220,7 +230,7 @@ describe('login state machine: supersede and cancel', () => {
     expect(state.outbox).toMatchObject([{ id: 's1', interactionToken: 'token-s1', message: { content: 'replaced' } }]);
     expect(JSON.stringify(state)).not.toContain('device-code-secret');
     // A late answer to the old login's poll changes nothing.
-    expect(pollAnswered(state, 's1', { kind: 'authorized' }, render)).toBe(state);
+    expect(pollAnswered(state, 's1', { kind: 'authorized' }, T0 + 7_000, render)).toBe(state);
     expect(nextStep(state, T0 + 7_000)).toMatchObject({ kind: 'request-device-code', session: { id: 's2' } });
   });
 
@@ -263,7 +273,7 @@ describe('login state machine: Discord edits and deadlines', () => {
   });
 
   it('a final edit that hits a rate limit waits; one whose token is gone is dropped', () => {
-    const declined = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, render);
+    const declined = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, T0 + 6_000, render);
     const limited = finalEditDone(declined, 's1', { kind: 'rate-limited', retryAfterMs: 5_000 }, T0 + 6_100);
     expect(stepAt(limited, T0 + 6_200)).toEqual({ kind: 'sleep', until: T0 + 11_100 });
     expect(finalEditDone(declined, 's1', { kind: 'token-gone' }, T0 + 60_000)).toEqual(emptyState());
@@ -273,7 +283,7 @@ describe('login state machine: Discord edits and deadlines', () => {
     const deadline = T0 + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
     const slow: DeviceAuthorization = { ...device, expiresInSeconds: 3600 };
     let state = codeShown(deviceCodeIssued(started(), 's1', slow, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
-    state = pollAnswered(pollStarted(state, 's1', deadline - 1_000), 's1', { kind: 'pending' }, render);
+    state = pollAnswered(pollStarted(state, 's1', deadline - 1_000), 's1', { kind: 'pending' }, deadline - 1_000, render);
     expect(stepAt(state, deadline - 10)).toEqual({ kind: 'sleep', until: deadline });
     expect(advance(state, deadline, render)).toEqual(emptyState());
   });
@@ -291,10 +301,10 @@ describe('login state machine: Discord edits and deadlines', () => {
 
 describe('login state machine: erasure', () => {
   it('erasing the user\'s Facebook data replaces a success message still owed, and leaves other messages alone', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, render);
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
     state = started('s2', T0 + 7_000, state);
-    state = pollAnswered(deviceCodeIssued(state, 's2', device, T0 + 7_000), 's2', { kind: 'declined' }, render);
+    state = pollAnswered(deviceCodeIssued(state, 's2', device, T0 + 7_000), 's2', { kind: 'declined' }, T0 + 7_000, render);
     const erased = facebookDataErased(state, { content: 'erased' });
     expect(erased.outbox.map((e) => [e.id, e.kind, e.message.content])).toEqual([
       ['s1', 'erased', 'erased'],

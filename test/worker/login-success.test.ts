@@ -120,7 +120,7 @@ describe('/login: success', () => {
       const { conclusionMessage } = await import('../../src/login/views.ts');
       const stored = (await state.storage.get<import('../../src/login/session.ts').State>('state'))!;
       const id = stored.current!.id;
-      await state.storage.put('state', pollAnswered(pollStarted(stored, id, Date.now()), id, { kind: 'authorized' }, conclusionMessage));
+      await state.storage.put('state', pollAnswered(pollStarted(stored, id, Date.now()), id, { kind: 'authorized' }, Date.now(), conclusionMessage));
     });
     const raw = JSON.stringify(await storedState(user));
     expect(raw).not.toContain(ACCESS_TOKEN);
