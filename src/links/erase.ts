@@ -29,7 +29,13 @@ async function erase(env: Env, facebookUserId: string, alsoInTransaction: D1Prep
     ...eraseStatements(env.DB, facebookUserId),
     ...alsoInTransaction,
   ]);
-  for (const { discord_user_id } of deleted?.results ?? []) await forgetLoginSession(env, discord_user_id);
+  for (const { discord_user_id } of deleted?.results ?? []) {
+    // The D1 rows are gone either way; a login object that cannot be reached now erases its own storage within
+    // 15 minutes, when its interaction token expires.
+    await forgetLoginSession(env, discord_user_id).catch((error: unknown) =>
+      console.error(`could not reach the login session to erase it: ${error instanceof Error ? error.message : 'unknown error'}`),
+    );
+  }
 }
 
 /** For the deauthorize callback: the user removed the app, so the bot forgets them. */
