@@ -32,8 +32,11 @@ export async function listenOnLoopback(
       else response.destroy();
     });
   });
-  // Keep-alive sockets would otherwise hold close() open for seconds.
-  server.keepAliveTimeout = 1_000;
+  // workerd pools connections and reuses an idle one without checking it first: a short keep-alive would let
+  // the stand-in close a socket just as the Worker sends on it (a spurious "network connection lost").
+  // close() drops every connection itself, so a long timeout costs nothing at shutdown.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
