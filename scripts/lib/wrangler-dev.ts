@@ -28,6 +28,12 @@ export interface StartWorkerOptions {
   startTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL. Default 5 s. */
   stopGraceMs?: number;
+  /**
+   * Extra environment for wrangler (not Worker vars), e.g. `X_LOCAL_OBSERVABILITY: 'false'` and
+   * `X_LOCAL_EXPLORER: 'false'`, which turn off wrangler's local trace and explorer features (the benchmark does:
+   * they add work to every request that production does not do).
+   */
+  env?: Record<string, string>;
 }
 
 export interface WorkerHandle {
@@ -103,8 +109,8 @@ function wranglerScript(cwd: string): string {
   return join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 }
 
-function childEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
+function childEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
   delete env.NODE_OPTIONS;
   for (const key of Object.keys(env)) if (key.startsWith('VITEST')) delete env[key];
   return env;
@@ -156,7 +162,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   ];
   const child: ChildProcess = spawn(nodeBinary(cwd), args, {
     cwd,
-    env: childEnvironment(),
+    env: childEnvironment(options.env),
     detached: true, // its own process group, so one signal reaches workerd too
     stdio: ['ignore', 'pipe', 'pipe'],
   });
