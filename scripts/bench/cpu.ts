@@ -18,10 +18,25 @@ const TICKS_PER_SECOND = (() => {
 export interface GroupCpu {
   /** utime + stime of every live process of the group, in ms. */
   totalMs: number;
-  /** The same, by process name (`workerd`, `node`), to see where the time goes. */
+  /** The same, by {@link processRole} (`workerd (Worker)`, `workerd (proxy)`, `node`), to see where the time goes. */
   byName: Record<string, number>;
   /** ms per pid, so a later sample can subtract exactly. */
   byPid: Map<number, { name: string; ms: number }>;
+}
+
+/**
+ * What a process of wrangler dev's group does. wrangler dev runs two workerd processes: one serves the port and
+ * runs wrangler's ProxyWorker, which forwards every request to the other, which runs the Worker itself (and has
+ * the inspector attached). Only the second runs our code; the first is a constant cost per request.
+ */
+export function processRole(pid: number): string {
+  const name = processName(pid) ?? '?';
+  if (name !== 'workerd') return name;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--inspector-addr') ? 'workerd (Worker)' : 'workerd (proxy)';
+  } catch {
+    return name;
+  }
 }
 
 function cpuMsOf(pid: number): number | undefined {
@@ -42,7 +57,7 @@ export function groupCpu(pgid: number): GroupCpu {
   for (const pid of liveProcessesInGroup(pgid)) {
     const ms = cpuMsOf(pid);
     if (ms === undefined) continue;
-    const name = processName(pid) ?? '?';
+    const name = processRole(pid);
     byPid.set(pid, { name, ms });
     byName[name] = (byName[name] ?? 0) + ms;
     totalMs += ms;

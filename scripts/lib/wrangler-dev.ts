@@ -34,6 +34,12 @@ export interface StartWorkerOptions {
    * they add work to every request that production does not do).
    */
   env?: Record<string, string>;
+  /**
+   * wrangler's `--log-level`. Default: wrangler's own (info). At `warn`, wrangler dev neither prints "Ready on"
+   * (readiness is then the first answered request alone) nor logs each request, which otherwise costs a loopback
+   * POST from workerd to wrangler's Node process per request; the Worker's console.warn/error still show.
+   */
+  logLevel?: 'info' | 'warn';
 }
 
 export interface WorkerHandle {
@@ -158,6 +164,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     '--inspector-port', '0', // wrangler cannot turn the inspector off; an OS-picked port at least never collides.
     '--show-interactive-dev-session=false',
     '--persist-to', persistTo,
+    ...(options.logLevel ? ['--log-level', options.logLevel] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   const child: ChildProcess = spawn(nodeBinary(cwd), args, {
@@ -207,7 +214,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   try {
     for (;;) {
       if (exitCode !== undefined) throw new Error(`wrangler dev exited (${String(exitCode)}) before it was ready`);
-      if (/Ready on http/.test(captured) && (await answers(`${url}/`))) break;
+      if ((options.logLevel === 'warn' || /Ready on http/.test(captured)) && (await answers(`${url}/`))) break;
       if (performance.now() >= deadline) throw new Error(`wrangler dev did not answer on ${url} within ${options.startTimeoutMs ?? 30_000} ms`);
       await Promise.race([exited, new Promise((done) => setTimeout(done, 100))]);
     }
