@@ -126,13 +126,20 @@ export async function benchInteractions(options: InteractionsOptions, log: (line
   const started: WorkerHandle[] = [];
   try {
     log('interactions: starting the bot, the floor and verify-only under wrangler dev');
-    const bot = await startBot(options.projectDir, keys.publicKeyHex).then((w) => (started.push(w), w));
-    const floor = await startFloor(options.projectDir).then((w) => (started.push(w), w));
-    const verify = await startVerifyOnly(options.projectDir, keys.publicKeyHex).then((w) => (started.push(w), w));
+    // In parallel (startup is mostly waiting); whichever started is stopped in `finally` even if another failed.
+    const starting = await Promise.allSettled([
+      startBot(options.projectDir, keys.publicKeyHex),
+      startFloor(options.projectDir),
+      startVerifyOnly(options.projectDir, keys.publicKeyHex),
+    ]);
+    for (const outcome of starting) if (outcome.status === 'fulfilled') started.push(outcome.value);
+    const failed = starting.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const [bot, floor, verify] = started as [WorkerHandle, WorkerHandle, WorkerHandle];
     const workerOf: Record<Measurement, WorkerHandle> = { 'bot PING': bot, 'bot /ping': bot, 'floor PING': floor, 'verify-only PING': verify };
 
     // Warm-up: compile and JIT every path once under load before anything counts (results are still checked).
-    const warmupSeconds = Math.min(2, options.durationSeconds);
+    const warmupSeconds = Math.min(2, options.durationSeconds / 2);
     const warmups: LoadResult[] = [];
     for (const measurement of MEASUREMENTS) warmups.push(await measure(workerOf[measurement], requestsFor(measurement, keys), options, warmupSeconds));
 
