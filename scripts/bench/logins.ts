@@ -18,7 +18,7 @@ import { workerVarsFor } from '../lib/worker-vars.ts';
 import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
 import { groupRssBytes } from './cpu.ts';
 import { histogram, mean, percentile, seededRandom } from './stats.ts';
-import { QUIET_WRANGLER_ENV } from './targets.ts';
+import { QUIET_WRANGLER_ENV, START_TIMEOUT_MS } from './targets.ts';
 
 export interface LoginsOptions {
   projectDir: string;
@@ -122,6 +122,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       cwd: options.projectDir,
       env: QUIET_WRANGLER_ENV,
       logLevel: 'warn',
+      startTimeoutMs: START_TIMEOUT_MS,
       vars: (url) => workerVarsFor({ discord: d, facebook: f, publicBaseUrl: url }),
     });
     const w = worker;

@@ -28,7 +28,9 @@ export interface BenchResults {
   durationSeconds: number;
 }
 
-const log = (line: string) => console.log(line);
+const benchStarted = performance.now();
+/** Progress lines carry the seconds since the start, so a slow phase shows where the time went. */
+const log = (line: string) => console.log(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 
 function machine(projectDir: string): BenchResults['machine'] {
   const require = createRequire(resolve(projectDir, 'package.json'));

@@ -14,6 +14,9 @@ import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
  */
 export const QUIET_WRANGLER_ENV = { X_LOCAL_OBSERVABILITY: 'false', X_LOCAL_EXPLORER: 'false' } as const;
 
+/** Starting wrangler dev on a busy 2-core machine (a test suite running alongside) can take far longer than 30 s. */
+export const START_TIMEOUT_MS = 90_000;
+
 export type TargetName = 'bot' | 'floor' | 'verify';
 
 export interface Target {
@@ -28,6 +31,7 @@ export function startBot(projectDir: string, publicKeyHex: string): Promise<Work
     cwd: projectDir,
     env: QUIET_WRANGLER_ENV,
     logLevel: 'warn',
+    startTimeoutMs: START_TIMEOUT_MS,
     vars: (url) =>
       workerVarsFor({
         discord: { apiUrl: `${nowhere}/api/v10`, applicationId: '1234567890123456789', publicKeyHex },
@@ -43,7 +47,8 @@ export function startBot(projectDir: string, publicKeyHex: string): Promise<Work
 }
 
 export function startFloor(projectDir: string): Promise<WorkerHandle> {
-  return startWorker({ cwd: join(projectDir, 'scripts', 'bench', 'floor-worker'), env: QUIET_WRANGLER_ENV, logLevel: 'warn', vars: {} });
+  return startWorker({ cwd: join(projectDir, 'scripts', 'bench', 'floor-worker'), env: QUIET_WRANGLER_ENV, logLevel: 'warn',
+    startTimeoutMs: START_TIMEOUT_MS, vars: {} });
 }
 
 export function startVerifyOnly(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
@@ -51,6 +56,7 @@ export function startVerifyOnly(projectDir: string, publicKeyHex: string): Promi
     cwd: join(projectDir, 'scripts', 'bench', 'verify-worker'),
     env: QUIET_WRANGLER_ENV,
     logLevel: 'warn',
+    startTimeoutMs: START_TIMEOUT_MS,
     vars: { DISCORD_PUBLIC_KEY: publicKeyHex },
   });
 }
