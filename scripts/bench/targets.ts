@@ -47,8 +47,13 @@ export function startBot(projectDir: string, publicKeyHex: string): Promise<Work
 }
 
 export function startFloor(projectDir: string): Promise<WorkerHandle> {
-  return startWorker({ cwd: join(projectDir, 'scripts', 'bench', 'floor-worker'), env: QUIET_WRANGLER_ENV, logLevel: 'warn',
-    startTimeoutMs: START_TIMEOUT_MS, vars: {} });
+  return startWorker({
+    cwd: join(projectDir, 'scripts', 'bench', 'floor-worker'),
+    env: QUIET_WRANGLER_ENV,
+    logLevel: 'warn',
+    startTimeoutMs: START_TIMEOUT_MS,
+    vars: {},
+  });
 }
 
 export function startVerifyOnly(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
