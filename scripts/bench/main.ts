@@ -5,7 +5,7 @@
  * refused) or, with --strict, if a budget was missed. `--help` lists the options.
  */
 import { cpus, platform, release, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { measureBundle, type BundleResult } from './bundle.ts';
@@ -111,6 +111,11 @@ async function main(): Promise<number> {
   }
   if (options === 'help') {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.tableFrom) {
+    const earlier = JSON.parse(readFileSync(options.tableFrom, 'utf8')) as BenchResults;
+    console.log(options.markdown ? markdownTable(earlier.rows) : textTable(earlier.rows));
     return 0;
   }
   const results = await runBench(options);

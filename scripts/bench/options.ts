@@ -9,6 +9,8 @@ export interface BenchOptions {
   parts: Part[];
   out: string;
   markdown: boolean;
+  /** Print the table of an earlier run's JSON instead of running anything. */
+  tableFrom: string | undefined;
   strict: boolean;
   quick: boolean;
   durationSeconds: number;
@@ -26,6 +28,7 @@ export const USAGE = `npm run bench -- [options]
   --only bundle|interactions|logins   one part (repeat or comma-separate for several); default all
   --out FILE            JSON results (default bench-results.json)
   --markdown            print the summary as a Markdown table (for the README)
+  --table-from FILE     print the table of an earlier run's JSON (with --markdown: as Markdown); runs nothing
   --strict              exit 1 when a budget is missed too (a failed check always exits 1)
   --quick               a few seconds per part: 1 s rounds, 1 round, 5 logins approved after 1-3 s
   --duration S          seconds per autocannon round (default 5)
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
       markdown: { type: 'boolean' },
+      'table-from': { type: 'string' },
       strict: { type: 'boolean' },
       quick: { type: 'boolean' },
       duration: { type: 'string' },
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     parts: only.length ? PARTS.filter((part) => only.includes(part)) : PARTS,
     out: values.out ?? 'bench-results.json',
     markdown: values.markdown ?? false,
+    tableFrom: values['table-from'],
     strict: values.strict ?? false,
     quick,
     durationSeconds: positive('duration', values.duration, quick ? 1 : 5, false),
