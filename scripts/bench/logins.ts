@@ -84,13 +84,27 @@ interface Final {
 const titleOf = (message: { embeds: unknown[] }) => (message.embeds[0] as { title?: string } | undefined)?.title;
 const descriptionOf = (message: { embeds: unknown[] }) => (message.embeds[0] as { description?: string } | undefined)?.description ?? '';
 
-/** Runs `task` for 0..count-1 with at most `limit` in flight. */
-async function pool(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+/**
+ * Runs `task` for 0..count-1 with at most `limit` in flight, giving up after `deadlineMs`: then no new task
+ * starts and the ones still running are left behind. Resolves with how many were started and how many finished.
+ */
+async function pool(count: number, limit: number, deadlineMs: number, task: (index: number) => Promise<void>): Promise<{ started: number; finished: number }> {
   let next = 0;
+  let finished = 0;
+  let expired = false;
   const lane = async () => {
-    while (next < count) await task(next++);
+    while (next < count && !expired) {
+      await task(next++);
+      finished++;
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(Array.from({ length: Math.min(limit, count) }, lane)),
+    new Promise<void>((resolve) => (timer = setTimeout(() => ((expired = true), resolve()), deadlineMs))),
+  ]);
+  clearTimeout(timer);
+  return { started: next, finished };
 }
 
 /** Counts the Worker's log lines by kind: the message text up to the first colon-separated detail, numbers masked. */
@@ -160,6 +174,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const finals = new Map<string, Final>();
     const loginMessages = new Set<string>();
     let finishedLogins = 0;
+    let sendingDone = false;
     let allFinished: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (allFinished = resolve));
     const onDiscord = (change: DiscordChange) => {
@@ -167,16 +182,21 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       const title = titleOf(change.message);
       if (!title || title === CODE_TITLE || finals.has(change.message.id)) return;
       finals.set(change.message.id, { title, description: descriptionOf(change.message), at: Date.now() });
-      if (loginMessages.has(change.message.id) && ++finishedLogins === options.logins) allFinished();
+      if (loginMessages.has(change.message.id) && ++finishedLogins === loginMessages.size && sendingDone) allFinished();
     };
     d.events.on('change', onDiscord);
 
     const started = Date.now();
     log(`logins: sending ${options.logins} /login (${options.sendConcurrency} in flight), approvals ${options.approveMinSeconds}-${options.approveMaxSeconds} s after each code, seed ${options.seed}`);
     const interactionFailureReasons: Record<string, number> = {};
-    await pool(options.logins, options.sendConcurrency, async (index) => {
+    // Each /login is answered or given up on within 3 s; twice the time that takes in sequence bounds the phase.
+    const sendDeadlineMs = Math.ceil(options.logins / options.sendConcurrency) * 3_000 * 2 + 30_000;
+    let answered = 0;
+    const sending = setInterval(() => log(`  … ${answered}/${options.logins} /login answered, ${finishedLogins} final, ${approved} approved`), 5_000);
+    const sent = await pool(options.logins, options.sendConcurrency, sendDeadlineMs, async (index) => {
       const user = { id: String(800_000_000_000_000_000n + BigInt(index)), username: `bench${index}` };
       const result = await d.sendCommand({ name: 'login', user });
+      answered++;
       const id = result.message?.id;
       const deferred = result.status === 200 && (result.body as { type?: number } | undefined)?.type === 5 && !result.failure;
       if (!deferred || !id) {
@@ -185,14 +205,22 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
         return;
       }
       loginMessages.add(id);
-      if (finals.has(id) && ++finishedLogins === options.logins) allFinished();
+      if (finals.has(id)) ++finishedLogins;
     });
+    clearInterval(sending);
+    if (sent.finished < options.logins) {
+      // Never answered within the bench's bound (each delivery has a 3 s timeout, so this means something hung).
+      interactionFailureReasons['no answer within the bench deadline (delivery hung)'] = sent.started - sent.finished;
+      if (sent.started < options.logins) interactionFailureReasons['not sent: bench deadline reached'] = options.logins - sent.started;
+    }
     const sendSeconds = (Date.now() - started) / 1000;
     const interactionFailures = Object.values(interactionFailureReasons).reduce((a, b) => a + b, 0);
     log(`logins: all /login sent in ${sendSeconds.toFixed(1)} s (${interactionFailures} failed); waiting for the final messages`);
 
     // Bounded wait: every code is issued soon after its /login, then approved within approveMax seconds; after
     // the last approval a login has settleSeconds to show its final message.
+    sendingDone = true;
+    if (finishedLogins === loginMessages.size) allFinished();
     const progress = setInterval(() => log(`  … ${finishedLogins}/${options.logins} final, ${approved} approved`), 5_000);
     timers.add(progress as unknown as NodeJS.Timeout);
     const waitMs = options.approveMaxSeconds * 1000 + 30_000 + options.settleSeconds * 1000;
