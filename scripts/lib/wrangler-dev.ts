@@ -28,6 +28,18 @@ export interface StartWorkerOptions {
   startTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL. Default 5 s. */
   stopGraceMs?: number;
+  /**
+   * Extra environment for wrangler (not Worker vars), e.g. `X_LOCAL_OBSERVABILITY: 'false'` and
+   * `X_LOCAL_EXPLORER: 'false'`, which turn off wrangler's local trace and explorer features (the benchmark does:
+   * they add work to every request that production does not do).
+   */
+  env?: Record<string, string>;
+  /**
+   * wrangler's `--log-level`. Default: wrangler's own (info). At `warn`, wrangler dev neither prints "Ready on"
+   * (readiness is then the first answered request alone) nor logs each request, which otherwise costs a loopback
+   * POST from workerd to wrangler's Node process per request; the Worker's console.warn/error still show.
+   */
+  logLevel?: 'info' | 'warn';
 }
 
 export interface WorkerHandle {
@@ -103,8 +115,8 @@ function wranglerScript(cwd: string): string {
   return join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 }
 
-function childEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
+function childEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
   delete env.NODE_OPTIONS;
   for (const key of Object.keys(env)) if (key.startsWith('VITEST')) delete env[key];
   return env;
@@ -152,11 +164,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     '--inspector-port', '0', // wrangler cannot turn the inspector off; an OS-picked port at least never collides.
     '--show-interactive-dev-session=false',
     '--persist-to', persistTo,
+    ...(options.logLevel ? ['--log-level', options.logLevel] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   const child: ChildProcess = spawn(nodeBinary(cwd), args, {
     cwd,
-    env: childEnvironment(),
+    env: childEnvironment(options.env),
     detached: true, // its own process group, so one signal reaches workerd too
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -201,7 +214,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   try {
     for (;;) {
       if (exitCode !== undefined) throw new Error(`wrangler dev exited (${String(exitCode)}) before it was ready`);
-      if (/Ready on http/.test(captured) && (await answers(`${url}/`))) break;
+      if ((options.logLevel === 'warn' || /Ready on http/.test(captured)) && (await answers(`${url}/`))) break;
       if (performance.now() >= deadline) throw new Error(`wrangler dev did not answer on ${url} within ${options.startTimeoutMs ?? 30_000} ms`);
       await Promise.race([exited, new Promise((done) => setTimeout(done, 100))]);
     }

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: the performance budgets of issue 6, measured on the real runtime (wrangler dev) on loopback.
+ * Runs the selected parts in turn (bundle, interactions, logins), prints progress and a summary table, writes
+ * every figure as JSON (--out), and exits 1 if a correctness check failed (a wrong answer, a bad signature not
+ * refused) or, with --strict, if a budget was missed. `--help` lists the options.
+ */
+import { cpus, platform, release, totalmem } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { measureBundle, type BundleResult } from './bundle.ts';
+import { benchInteractions, type InteractionsResult } from './interactions.ts';
+import { benchLogins, type LoginsResult } from './logins.ts';
+import { parseOptions, USAGE, type BenchOptions } from './options.ts';
+import { bundleRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
+
+export interface BenchResults {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; os: string; node: string; wrangler: string };
+  options: BenchOptions;
+  bundle?: BundleResult;
+  interactions?: InteractionsResult;
+  logins?: LoginsResult;
+  rows: Row[];
+  /** Correctness problems (a failed check); empty when every check passed. */
+  problems: string[];
+  budgetsMissed: string[];
+  durationSeconds: number;
+}
+
+const benchStarted = performance.now();
+/** Progress lines carry the seconds since the start, so a slow phase shows where the time went. */
+const log = (line: string) => console.log(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+
+function machine(projectDir: string): BenchResults['machine'] {
+  const require = createRequire(resolve(projectDir, 'package.json'));
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    wrangler: (require('wrangler/package.json') as { version: string }).version,
+  };
+}
+
+export async function runBench(options: BenchOptions, projectDir = process.cwd()): Promise<BenchResults> {
+  const started = performance.now();
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    machine: machine(projectDir),
+    options,
+    rows: [],
+    problems: [],
+    budgetsMissed: [],
+    durationSeconds: 0,
+  };
+  log(`bench: ${options.parts.join(', ')} on ${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.machine.node}, wrangler ${results.machine.wrangler}`);
+
+  if (options.parts.includes('bundle')) {
+    log('bundle: wrangler deploy --dry-run');
+    results.bundle = await measureBundle(projectDir);
+    results.rows.push(...bundleRows(results.bundle));
+  }
+  if (options.parts.includes('interactions')) {
+    const r = await benchInteractions(
+      { projectDir, durationSeconds: options.durationSeconds, rounds: options.rounds, connections: options.connections },
+      log,
+    );
+    results.interactions = r;
+    results.rows.push(...interactionRows(r));
+    if (r.wrongAnswers > 0) results.problems.push(`${r.wrongAnswers} wrong answers under load: ${r.roundsDetail.flatMap((x) => x.wrongExamples).slice(0, 3).join('; ')}`);
+    if (r.connectionErrors > 0) results.problems.push(`${r.connectionErrors} connection errors under load`);
+    const bad = r.badSignature;
+    if (bad.sent === 0 || bad.got401 !== bad.sent || bad.validRight !== bad.validAlongside) {
+      results.problems.push(`bad signatures under load: ${bad.got401}/${bad.sent} got 401, valid ${bad.validRight}/${bad.validAlongside} right (${bad.wrongExamples.join('; ')})`);
+    }
+  }
+  if (options.parts.includes('logins')) {
+    const r = await benchLogins(
+      {
+        projectDir,
+        logins: options.logins,
+        intervalSeconds: options.intervalSeconds,
+        approveMinSeconds: options.approveMinSeconds,
+        approveMaxSeconds: options.approveMaxSeconds,
+        seed: options.seed,
+        sendConcurrency: options.sendConcurrency,
+        settleSeconds: 60,
+      },
+      log,
+    );
+    results.logins = r;
+    results.rows.push(...loginRows(r));
+  }
+
+  results.budgetsMissed = results.rows.filter((row) => row.verdict === 'MISSED' && row.budget !== 'all' && row.budget !== '0 wrong').map((row) => row.figure);
+  // "all" rows are checks, except logins completed, which is a budget (the bench measures, it does not fail).
+  for (const row of results.rows) if (row.verdict === 'MISSED' && row.figure.startsWith('Logins completed')) results.budgetsMissed.push(row.figure);
+  results.durationSeconds = (performance.now() - started) / 1000;
+  return results;
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (options.tableFrom) {
+    const earlier = JSON.parse(readFileSync(options.tableFrom, 'utf8')) as BenchResults;
+    console.log(options.markdown ? markdownTable(earlier.rows) : textTable(earlier.rows));
+    return 0;
+  }
+  const results = await runBench(options);
+  writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  const m = results.machine;
+  console.log(`\nResults (${m.cpus} cores, ${m.cpuModel}; wrangler ${m.wrangler}; ${results.durationSeconds.toFixed(0)} s; seed ${options.seed}):\n`);
+  console.log(options.markdown ? markdownTable(results.rows) : textTable(results.rows));
+  console.log(`\nJSON: ${resolve(options.out)}`);
+  for (const problem of results.problems) console.log(`CHECK FAILED: ${problem}`);
+  if (results.budgetsMissed.length) console.log(`Budgets missed: ${results.budgetsMissed.join('; ')}`);
+  return results.problems.length > 0 || (options.strict && results.budgetsMissed.length > 0) ? 1 : 0;
+}
+
+if (import.meta.main ?? process.argv[1] === new URL(import.meta.url).pathname) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,96 @@
+/** Command-line options of `npm run bench`. */
+import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+export type Part = 'bundle' | 'interactions' | 'logins';
+const PARTS: Part[] = ['bundle', 'interactions', 'logins'];
+
+export interface BenchOptions {
+  parts: Part[];
+  out: string;
+  markdown: boolean;
+  /** Print the table of an earlier run's JSON instead of running anything. */
+  tableFrom: string | undefined;
+  strict: boolean;
+  quick: boolean;
+  durationSeconds: number;
+  rounds: number;
+  connections: number;
+  logins: number;
+  intervalSeconds: number;
+  approveMinSeconds: number;
+  approveMaxSeconds: number;
+  sendConcurrency: number;
+  seed: number;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --only bundle|interactions|logins   one part (repeat or comma-separate for several); default all
+  --out FILE            JSON results (default bench-results.json)
+  --markdown            print the summary as a Markdown table (for the README)
+  --table-from FILE     print the table of an earlier run's JSON (with --markdown: as Markdown); runs nothing
+  --strict              exit 1 when a budget is missed too (a failed check always exits 1)
+  --quick               a few seconds per part: 1 s rounds, 1 round, 5 logins approved after 1-3 s
+  --duration S          seconds per autocannon round (default 5)
+  --rounds N            interleaved rounds per Worker (default 5)
+  --connections N       autocannon connections (default 2)
+  --logins N            concurrent logins (default 200)
+  --interval S          the Facebook stand-in's polling interval (default 1)
+  --approve-min S, --approve-max S   approval delay after the code is issued (default 2 and 20)
+  --send-concurrency N  /login interactions in flight while starting the logins (default 50)
+  --seed N              seed for the approval times (default: random, printed)`;
+
+function positive(name: string, text: string | undefined, fallback: number, integer = true): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      only: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      markdown: { type: 'boolean' },
+      'table-from': { type: 'string' },
+      strict: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      duration: { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      logins: { type: 'string' },
+      interval: { type: 'string' },
+      'approve-min': { type: 'string' },
+      'approve-max': { type: 'string' },
+      'send-concurrency': { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick ?? false;
+  const only = (values.only ?? []).flatMap((value) => value.split(',')).map((value) => value.trim());
+  for (const part of only) if (!PARTS.includes(part as Part)) throw new Error(`--only takes ${PARTS.join(', ')}, not ${JSON.stringify(part)}`);
+  const options: BenchOptions = {
+    parts: only.length ? PARTS.filter((part) => only.includes(part)) : PARTS,
+    out: values.out ?? 'bench-results.json',
+    markdown: values.markdown ?? false,
+    tableFrom: values['table-from'],
+    strict: values.strict ?? false,
+    quick,
+    durationSeconds: positive('duration', values.duration, quick ? 1 : 5, false),
+    rounds: positive('rounds', values.rounds, quick ? 1 : 5),
+    connections: positive('connections', values.connections, 2),
+    logins: positive('logins', values.logins, quick ? 5 : 200),
+    intervalSeconds: positive('interval', values.interval, 1),
+    approveMinSeconds: positive('approve-min', values['approve-min'], quick ? 1 : 2, false),
+    approveMaxSeconds: positive('approve-max', values['approve-max'], quick ? 3 : 20, false),
+    sendConcurrency: positive('send-concurrency', values['send-concurrency'], 50),
+    seed: values.seed === undefined ? randomInt(2 ** 31) : positive('seed', values.seed, 1),
+  };
+  if (options.approveMaxSeconds < options.approveMinSeconds) throw new Error('--approve-max must not be below --approve-min');
+  return options;
+}

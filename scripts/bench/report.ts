@@ -1,0 +1,138 @@
+/** The benchmark's summary: rows of figure / value / budget / verdict, rendered as a text table or Markdown. */
+import type { BundleResult } from './bundle.ts';
+import type { InteractionsResult, Measurement, RatioName } from './interactions.ts';
+import type { LoginsResult } from './logins.ts';
+import type { Spread } from './stats.ts';
+
+export interface Row {
+  figure: string;
+  value: string;
+  budget: string;
+  /** 'met' | 'MISSED' | '' (a figure without a budget). */
+  verdict: string;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const ratio = (s: Spread) => `${s.median.toFixed(3)}x (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+export function bundleRows(bundle: BundleResult): Row[] {
+  return [
+    {
+      figure: 'Worker bundle, gzip (raw)',
+      value: `${kib(bundle.gzipBytes)} (${kib(bundle.rawBytes)})`,
+      budget: `≤ ${kib(bundle.budgetGzipBytes)}`,
+      verdict: verdict(bundle.withinBudget),
+    },
+  ];
+}
+
+export function interactionRows(result: InteractionsResult): Row[] {
+  const group = (name: RatioName) => ratio(result.cpuRatios[name]);
+  const worker = (name: RatioName) => ratio(result.workerCpuRatios[name]);
+  const rows: Row[] = [
+    {
+      figure: 'CPU/interaction, bot PING ÷ floor',
+      value: group('bot PING / floor'),
+      budget: `≤ ${result.budgetRatio}x`,
+      verdict: verdict(result.cpuRatios['bot PING / floor'].median <= result.budgetRatio),
+    },
+    {
+      figure: 'CPU/interaction, bot /ping ÷ floor',
+      value: group('bot /ping / floor'),
+      budget: `≤ ${result.budgetRatio}x`,
+      verdict: verdict(result.cpuRatios['bot /ping / floor'].median <= result.budgetRatio),
+    },
+    { figure: 'CPU/interaction, verify-only ÷ floor', value: group('verify-only / floor'), budget: '', verdict: '' },
+    { figure: 'CPU/interaction, bot PING ÷ verify-only', value: group('bot PING / verify-only'), budget: '', verdict: '' },
+    { figure: 'CPU/interaction, bot /ping ÷ verify-only', value: group('bot /ping / verify-only'), budget: '', verdict: '' },
+    { figure: 'Worker process only: bot PING ÷ floor', value: worker('bot PING / floor'), budget: '', verdict: '' },
+    { figure: 'Worker process only: bot /ping ÷ floor', value: worker('bot /ping / floor'), budget: '', verdict: '' },
+    { figure: 'Worker process only: verify-only ÷ floor', value: worker('verify-only / floor'), budget: '', verdict: '' },
+  ];
+  for (const measurement of Object.keys(result.summary) as Measurement[]) {
+    const s = result.summary[measurement];
+    rows.push({
+      figure: `${measurement}: req/s, p50/p99, CPU/req`,
+      value: `${s.requestsPerSecond.median.toFixed(0)} req/s, ${s.latencyP50Ms.median}/${s.latencyP99Ms.median} ms, ${s.cpuPerRequestUs.median.toFixed(0)} µs (Worker process ${s.workerCpuPerRequestUs.median.toFixed(0)} µs)`,
+      budget: '',
+      verdict: '',
+    });
+  }
+  const bad = result.badSignature;
+  rows.push({
+    figure: 'Answers checked (wrong)',
+    value: `${result.answersChecked} (${result.wrongAnswers} wrong, ${result.connectionErrors} connection errors)`,
+    budget: '0 wrong',
+    verdict: verdict(result.wrongAnswers === 0 && result.connectionErrors === 0),
+  });
+  rows.push({
+    figure: 'Bad/missing signature under load → 401',
+    value: `${bad.got401}/${bad.sent} (valid alongside: ${bad.validRight}/${bad.validAlongside} right)`,
+    budget: 'all',
+    verdict: verdict(bad.sent > 0 && bad.got401 === bad.sent && bad.validRight === bad.validAlongside),
+  });
+  return rows;
+}
+
+export function loginRows(result: LoginsResult): Row[] {
+  const interval = result.intervalSeconds * 1000;
+  const differences = Object.entries(result.polls.minusIdeal)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([difference, count]) => (difference === '0' ? `=ideal ${count}` : `${Number(difference) > 0 ? '+' : '−'}${Math.abs(Number(difference))}: ${count}`))
+    .join(', ');
+  const notCompleted = Object.entries(result.outcomes).filter(([outcome]) => outcome !== 'Logged in as …');
+  return [
+    {
+      figure: `Logins completed (N=${result.logins}, interval ${result.intervalSeconds} s)`,
+      value: `${result.completed}/${result.logins}${notCompleted.length ? ` — ${notCompleted.map(([o, n]) => `${n}× ${o}`).join('; ')}` : ''}`,
+      budget: 'all',
+      verdict: verdict(result.allCompleted),
+    },
+    {
+      figure: 'Graph polls per login − ideal',
+      value: `${differences || 'none'} (mean ${result.polls.meanMinusIdeal.toFixed(2)}; ${result.polls.meanPerLogin.toFixed(2)} polls/login)`,
+      budget: '= ideal',
+      verdict: verdict(result.budgets.pollsIdeal),
+    },
+    { figure: 'Polls faster than the interval', value: String(result.polls.tooFast), budget: '0', verdict: verdict(result.budgets.tooFastZero) },
+    {
+      figure: 'Approval → "Logged in as" edit, p50 / p99',
+      value: `${seconds(result.approvalToEditMs.p50)} / ${seconds(result.approvalToEditMs.p99)} (max ${seconds(result.approvalToEditMs.max)})`,
+      budget: `p99 ≤ ${seconds(interval + 1000)}`,
+      verdict: verdict(result.budgets.approvalToEditP99WithinIntervalPlus1s),
+    },
+    {
+      figure: 'wrangler dev RSS before → after (peak)',
+      value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)})`,
+      budget: '',
+      verdict: '',
+    },
+    {
+      figure: '/login answers failed; polls after redemption',
+      value: `${result.interactionFailures}; ${result.polls.afterRedeemed}`,
+      budget: '',
+      verdict: '',
+    },
+  ];
+}
+
+const HEADERS: Row = { figure: 'Figure', value: 'Value (median (min–max) over rounds)', budget: 'Budget', verdict: '' };
+
+export function textTable(rows: Row[]): string {
+  const all = [HEADERS, ...rows];
+  const width = (key: keyof Row) => Math.max(...all.map((row) => row[key].length));
+  const line = (row: Row) => `${row.figure.padEnd(width('figure'))}  ${row.value.padEnd(width('value'))}  ${row.budget.padEnd(width('budget'))}  ${row.verdict}`.trimEnd();
+  return [line(HEADERS), '-'.repeat(line(HEADERS).length + 6), ...rows.map(line)].join('\n');
+}
+
+export function markdownTable(rows: Row[]): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return [
+    `| ${HEADERS.figure} | ${HEADERS.value} | ${HEADERS.budget} | |`,
+    '|---|---|---|---|',
+    ...rows.map((row) => `| ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.budget)} | ${row.verdict} |`),
+  ].join('\n');
+}

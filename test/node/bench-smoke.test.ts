@@ -1,0 +1,72 @@
+/**
+ * `npm run bench -- --quick` as a child process, as a user runs it: every part runs (bundle, interactions against
+ * the bot, floor and verify-only Workers, 5 logins through the stand-ins), exits 0, and the JSON has every figure
+ * with sane values. The CPU budget is not asserted: on a shared 2-core machine it is too noisy for a test.
+ * Alone it takes about 30 s; inside the full suite it competes with every other wrangler dev for the 2 cores,
+ * hence the generous bound.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../scripts/bench/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runQuickBench(out: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['scripts/bench/main.ts', '--quick', '--seed', '7', '--out', out],
+      { timeout: 170_000, maxBuffer: 8 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+describe('npm run bench -- --quick', () => {
+  it('runs every part and writes sane figures', { timeout: 180_000 }, async () => {
+    const out = join(dir, 'results.json');
+    const { code, output } = await runQuickBench(out);
+    expect(code, output).toBe(0);
+    expect(output).toContain('Logins completed');
+    const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+    expect(results.problems).toEqual([]);
+
+    const bundle = results.bundle!;
+    expect(bundle.gzipBytes).toBeGreaterThan(1_000);
+    expect(bundle.gzipBytes).toBeLessThanOrEqual(20 * 1024);
+    expect(bundle.rawBytes).toBeGreaterThan(bundle.gzipBytes);
+
+    const interactions = results.interactions!;
+    expect(interactions.wrongAnswers).toBe(0);
+    expect(interactions.connectionErrors).toBe(0);
+    expect(interactions.answersChecked).toBeGreaterThan(100);
+    for (const summary of Object.values(interactions.summary)) {
+      expect(summary.requestsPerSecond.median).toBeGreaterThan(10);
+      expect(summary.cpuPerRequestUs.median).toBeGreaterThan(0);
+      expect(summary.latencyP99Ms.median).toBeGreaterThanOrEqual(summary.latencyP50Ms.median);
+    }
+    for (const ratio of Object.values(interactions.cpuRatios)) {
+      expect(ratio.median).toBeGreaterThan(0.5);
+      expect(ratio.median).toBeLessThan(3);
+    }
+    expect(interactions.badSignature.sent).toBeGreaterThan(0);
+    expect(interactions.badSignature.got401).toBe(interactions.badSignature.sent);
+    expect(interactions.badSignature.validRight).toBe(interactions.badSignature.validAlongside);
+
+    const logins = results.logins!;
+    expect(logins.logins).toBe(5);
+    expect(logins.seed).toBe(7);
+    expect(logins.completed).toBe(5);
+    expect(logins.outcomes).toEqual({ 'Logged in as …': 5 });
+    expect(logins.polls.tooFast).toBe(0);
+    expect(logins.polls.meanPerLogin).toBeGreaterThanOrEqual(1);
+    expect(logins.approvalToEditMs.p50).toBeGreaterThan(0);
+    expect(logins.approvalToEditMs.p99).toBeLessThan(15_000);
+    expect(logins.rssBytes.before).toBeGreaterThan(10 * 1024 * 1024);
+    expect(logins.rssBytes.after).toBeGreaterThan(0);
+  });
+});
