@@ -28,6 +28,7 @@ import {
   nextStep,
   pollAnswered,
   pollStarted,
+  profileFetchFailed,
   profileUnavailable,
   startLogin,
   type EditResult,
@@ -183,7 +184,6 @@ export class LoginSession extends DurableObject<Env> {
 
   async #completeLogin(session: Session): Promise<void> {
     const accessToken = this.#accessTokens.get(session.id);
-    this.#accessTokens.delete(session.id);
     if (!accessToken) {
       await this.#update((s) => profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage));
       return;
@@ -194,9 +194,17 @@ export class LoginSession extends DurableObject<Env> {
       profile = await fetchProfile(this.#graph(config), accessToken, config.facebookAppSecret);
     } catch (error) {
       console.error(`profile could not be read: ${describe(error)}`);
-      await this.#update((s) => profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage));
+      // Facebook refusing the token (a 4xx) will not change; a timeout, network error or 5xx may.
+      const refused = error instanceof GraphApiError && error.status >= 400 && error.status < 500;
+      const loaded = await this.#load();
+      const state = refused
+        ? profileUnavailable(loaded, session.id, 'profile-unavailable', conclusionMessage)
+        : profileFetchFailed(loaded, session.id, Date.now(), conclusionMessage);
+      await this.#store(state);
+      if (state.current?.id !== session.id) this.#accessTokens.delete(session.id);
       return;
     }
+    this.#accessTokens.delete(session.id);
     let message: DiscordMessage;
     try {
       const link = await linkAccount(this.env.DB, {

@@ -19,6 +19,8 @@ export const SLOW_DOWN_INCREMENT_MS = 5_000;
 /** Consecutive failures tolerated before the user is told Facebook is not answering. */
 export const MAX_DEVICE_REQUEST_FAILURES = 4;
 export const MAX_POLL_FAILURES = 5;
+/** Tries of `/me` after approval: the token is in memory and still good, so a slow Graph is worth a retry. */
+export const MAX_PROFILE_TRIES = 3;
 /** Longest wait between polls after failures (bounded backoff). */
 export const MAX_POLL_BACKOFF_MS = 60_000;
 /** Right after a deferred answer Discord sometimes reports the token unknown for a few seconds. */
@@ -262,6 +264,18 @@ export function profileUnavailable(
 }
 
 /**
+ * Reading the profile failed in a way worth retrying (timeout, network, 5xx): try again shortly, keeping the
+ * approval, and give up after {@link MAX_PROFILE_TRIES} tries.
+ */
+export function profileFetchFailed(state: State, sessionId: string, now: number, render: RenderConclusion): State {
+  const session = state.current;
+  if (session?.id !== sessionId) return state;
+  const failures = session.failures + 1;
+  if (failures >= MAX_PROFILE_TRIES) return conclude(state, { kind: 'failed', reason: 'profile-unavailable' }, render);
+  return updateCurrent(state, sessionId, (s) => ({ ...s, failures, retryAt: now + 1_000 * 2 ** (failures - 1) }));
+}
+
+/**
  * The user's Facebook data was erased (they removed the app, or asked Facebook to delete their data): a success
  * message still waiting to be shown names their Facebook account, so it is replaced by `erased`.
  */
@@ -357,18 +371,22 @@ export function nextStep(state: State, now: number): Step {
   const wakeups: number[] = [];
   const session = state.current;
   if (session) {
-    if (session.authorizedAt !== undefined) return { kind: 'fetch-profile', session };
-    if (session.device && !session.codeShown) {
-      if ((session.discordRetryAt ?? 0) <= now) return { kind: 'show-code', session };
-      wakeups.push(session.discordRetryAt!);
-    }
-    if (!session.device) {
-      if ((session.retryAt ?? 0) <= now) return { kind: 'request-device-code', session };
+    if (session.authorizedAt !== undefined) {
+      if ((session.retryAt ?? 0) <= now) return { kind: 'fetch-profile', session };
       wakeups.push(session.retryAt!);
     } else {
-      const due = pollDueAt(session)!;
-      if (due <= now) return { kind: 'poll', session };
-      wakeups.push(Math.min(due, session.device.expiresAt));
+      if (session.device && !session.codeShown) {
+        if ((session.discordRetryAt ?? 0) <= now) return { kind: 'show-code', session };
+        wakeups.push(session.discordRetryAt!);
+      }
+      if (!session.device) {
+        if ((session.retryAt ?? 0) <= now) return { kind: 'request-device-code', session };
+        wakeups.push(session.retryAt!);
+      } else {
+        const due = pollDueAt(session)!;
+        if (due <= now) return { kind: 'poll', session };
+        wakeups.push(Math.min(due, session.device.expiresAt));
+      }
     }
     wakeups.push(tokenUsableUntil(session.startedAt));
   }

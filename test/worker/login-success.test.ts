@@ -1,9 +1,10 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_PROFILE_TRIES } from '../../src/login/session.ts';
 import { freshUser } from '../support/worker/discord.ts';
 import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, sendLogin, sessionOf, storedState, T0, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
-import { ACCESS_TOKEN, DEVICE_CODE, discordBase, facebook, graphBase, ROUTES } from '../support/worker/network.ts';
+import { ACCESS_TOKEN, DEVICE_CODE, discordBase, facebook, graphBase, json, ROUTES } from '../support/worker/network.ts';
 
 const bed = useLoginTestbed();
 
@@ -131,14 +132,46 @@ describe('/login: success', () => {
     expect(await storedState(user)).toBeUndefined();
   });
 
-  it('a profile call that fails after approval ends with a clear failure, not a hang', async () => {
+  it('a profile call that keeps failing after approval is tried MAX_PROFILE_TRIES times, backing off, then ends with a clear failure', async () => {
     const net = bed.net();
     const { user, interaction } = await loginShowingCode(net);
     net.script(ROUTES.loginStatus, facebook.token);
-    net.script(ROUTES.me, () => new Response('<html>oops</html>', { status: 502 }));
+    net.always(ROUTES.me, () => new Response('<html>oops</html>', { status: 502 }));
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     advanceClock(5_000);
     await runAlarm(user);
+    expect(net.to(ROUTES.me)).toHaveLength(1);
+    expect(await scheduledAlarm(user)).toBe(T0 + 6_000);
+    advanceClock(1_000);
+    await runAlarm(user);
+    expect(net.to(ROUTES.me)).toHaveLength(2);
+    expect(await scheduledAlarm(user)).toBe(T0 + 8_000);
+    advanceClock(2_000);
+    await runAlarm(user);
+    expect(net.to(ROUTES.me)).toHaveLength(MAX_PROFILE_TRIES);
+    expect(net.to(ROUTES.loginStatus)).toHaveLength(1);
     expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Login failed']);
     expect(await scheduledAlarm(user)).toBeNull();
+    expect(await storedState(user)).toBeUndefined();
+    error.mockRestore();
+  });
+
+  it('a profile call that times out once is retried with the same token, and the login succeeds', async () => {
+    const net = bed.net();
+    const { user, interaction } = await loginShowingCode(net);
+    net.script(ROUTES.loginStatus, facebook.token);
+    net.script(ROUTES.me, () => json(503, { error: { message: 'Service temporarily unavailable', code: 2, is_transient: true } }), facebook.profile);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    advanceClock(5_000);
+    await runAlarm(user);
+    expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook']);
+    advanceClock(1_000);
+    await runAlarm(user);
+    const calls = net.to(ROUTES.me);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.params.get('access_token')).toBe(ACCESS_TOKEN);
+    expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
+    expect(JSON.stringify(error.mock.calls)).not.toContain(ACCESS_TOKEN);
+    error.mockRestore();
   });
 });
