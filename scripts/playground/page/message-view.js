@@ -58,9 +58,9 @@ function renderEmbed(embed) {
   const thumbnail = embed.thumbnail?.url;
   const titleUrl = embed.url && webUrl(embed.url);
   const title = embed.title ? renderMarkdown(embed.title) : undefined;
-  return el(
+  const node = el(
     'div',
-    { class: 'embed', style: colour(embed.color) ? `--embed-colour: ${colour(embed.color)}` : undefined },
+    { class: 'embed' },
     el(
       'div',
       { class: 'embed-main' },
@@ -85,6 +85,9 @@ function renderEmbed(embed) {
     // Images only from this machine: the page never loads anything from the network.
     thumbnail && isLoopback(thumbnail) ? el('img', { class: 'embed-thumbnail', src: thumbnail, alt: '' }) : undefined,
   );
+  // Through CSSOM: the page's Content-Security-Policy refuses style attributes.
+  if (colour(embed.color)) node.style.setProperty('--embed-colour', colour(embed.color));
+  return node;
 }
 
 function renderComponents(components) {
