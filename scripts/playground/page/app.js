@@ -104,7 +104,9 @@ messageList.addEventListener('click', async (event) => {
 
 function showTraffic(line) {
   keepScrolled(trafficList, () => {
-    trafficList.append(renderTrafficLine(line));
+    // By arrival time: Discord logs a delivery once it is answered, after the requests the Worker made meanwhile.
+    const later = [...trafficList.children].find((other) => Number(other.dataset.time) > line.time);
+    trafficList.insertBefore(renderTrafficLine(line), later ?? null);
     while (trafficList.childElementCount > TRAFFIC_LINES_KEPT) trafficList.firstElementChild.remove();
   });
 }

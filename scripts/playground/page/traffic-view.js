@@ -5,7 +5,7 @@ export function renderTrafficLine(line) {
   const statusClass = line.status === 0 ? 'none' : `s${String(line.status)[0]}xx`;
   return el(
     'li',
-    { class: 'traffic-line', 'data-id': line.id },
+    { class: 'traffic-line', 'data-id': line.id, 'data-time': line.time },
     el('time', {}, new Date(line.time).toLocaleTimeString(undefined, { hour12: false })),
     el('span', { class: 'direction' }, `${line.from} → ${line.to}`),
     el('code', { class: 'request' }, `${line.method} ${line.path}`),
