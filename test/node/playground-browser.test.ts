@@ -5,8 +5,9 @@
  * follows; /whoami and /logout. The Facebook interval is 1 s here to keep the run short.
  */
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../scripts/lib/chromium.ts';
+import { escapeMarkdown } from '../../src/discord/messages.ts';
 import { startPlayground, type Playground } from '../../scripts/playground/playground.ts';
 
 const INTERVAL_SECONDS = 1;
@@ -14,21 +15,18 @@ let playground: Playground;
 let browser: Browser;
 let page: Page;
 
+// One page for the whole file, as one person would keep it open: every test finds its own messages by id.
 beforeAll(async () => {
   [playground, browser] = await Promise.all([startPlayground({ port: 0, intervalSeconds: INTERVAL_SECONDS }), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await playground?.close();
-});
-
-beforeEach(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(15_000);
   await page.goto(playground.url);
   await page.locator('body[data-connected="true"]').waitFor();
 });
-afterEach(() => page?.close());
+afterAll(async () => {
+  await browser?.close();
+  await playground?.close();
+});
 
 /** Types a command and sends it; resolves with the bot's message for it (as the channel shows it). */
 async function run(command: string): Promise<Locator> {
@@ -155,6 +153,32 @@ describe('the playground in a browser', () => {
 
     const unlinked = await run('/whoami');
     await unlinked.locator('.content', { hasText: 'Your Discord account is not linked to a Facebook account.' }).waitFor();
+  });
+
+  it('renders Discord markdown as Discord does: escapes show literally, nothing becomes HTML', async () => {
+    const inputs = {
+      // The Worker's own escaping, so the two sides are checked against each other.
+      escaped: `Logged in as ${escapeMarkdown('__Ada__ *the* <@1> [x](y) ~~z~~ `q`')}`,
+      bold: `the account **${escapeMarkdown('**Ada**')}**.`,
+      code: 'enter:\n```\nAB12CD34\n```',
+      html: '<img src=x onerror=alert(1)> [x](javascript:alert(1))',
+    };
+    // A string, not a function: the test's own module transform would rewrite a dynamic import().
+    const rendered = (await page.evaluate(`(async () => {
+      const { renderMarkdown } = await import('/markdown.js');
+      const out = {};
+      for (const [key, text] of Object.entries(${JSON.stringify(inputs)})) {
+        const box = document.createElement('div');
+        box.append(renderMarkdown(text));
+        out[key] = { text: box.textContent, html: box.innerHTML };
+      }
+      return out;
+    })()`)) as Record<keyof typeof inputs, { text: string; html: string }>;
+    expect(rendered.escaped).toEqual({ text: 'Logged in as __Ada__ *the* <@1> [x](y) ~~z~~ `q`', html: 'Logged in as __Ada__ *the* &lt;@1&gt; [x](y) ~~z~~ `q`' });
+    expect(rendered.bold.html).toBe('the account <strong>**Ada**</strong>.');
+    expect(rendered.code.html).toBe('enter:\n<pre><code>AB12CD34</code></pre>');
+    expect(rendered.html.html).not.toContain('<img');
+    expect(rendered.html.html).not.toContain('href');
   });
 
   it('an unknown command is refused on the page, and nothing is sent', async () => {
