@@ -29,6 +29,9 @@ export const DeviceLoginSubcode = {
   Expired: 1349152,
 } as const;
 
+/** Graph's "invalid parameter" error code. */
+const INVALID_PARAMETER = 100;
+
 /** RFC 8628 §3.2: when the server gives no interval, poll every 5 s. */
 const DEFAULT_INTERVAL_SECONDS = 5;
 
@@ -67,6 +70,12 @@ export type DeviceLoginStatus =
   | { kind: 'slow_down' }
   | { kind: 'declined' }
   | { kind: 'expired' }
+  /**
+   * Graph error 100 without a device subcode: Facebook does not know the code (any more). It answers this way for
+   * a code that was already redeemed, which happens when the answer carrying the token was lost (a timeout).
+   * Polling again cannot help.
+   */
+  | { kind: 'code-rejected' }
   | { kind: 'authorized'; accessToken: string }
   /** Anything else: a network error, a timeout, a 5xx, a body that is not JSON, an unknown error. */
   | { kind: 'unavailable'; reason: string };
@@ -97,6 +106,7 @@ export async function pollDeviceLoginStatus(
       case DeviceLoginSubcode.Expired:
         return { kind: 'expired' };
       default:
+        if (error.code === INVALID_PARAMETER && error.error_subcode === undefined) return { kind: 'code-rejected' };
         return { kind: 'unavailable', reason: new GraphApiError('POST', route, status, error).message };
     }
   }

@@ -42,6 +42,11 @@ const STATE_KEY = 'state';
 const MAX_STEPS_PER_ALARM = 12;
 /** After an unexpected error the alarm re-arms itself this far ahead, instead of relying on platform retries. */
 const CRASH_RETRY_MS = 5_000;
+/**
+ * A poll waits longer than other Graph calls: the answer that says "approved" carries the only copy of the access
+ * token, and Facebook redeems the code when it sends it. Giving up on a slow answer loses the login.
+ */
+export const POLL_TIMEOUT_MS = 10_000;
 
 export type StartLoginRequest = Omit<StartLogin, 'sessionId'>;
 export type CancelResult = 'cancelled' | 'not-owner' | 'not-active';
@@ -167,7 +172,7 @@ export class LoginSession extends DurableObject<Env> {
   async #poll(session: Session, now: number): Promise<void> {
     const config = this.#config();
     await this.#update((s) => pollStarted(s, session.id, now));
-    const status = await pollDeviceLoginStatus(this.#graph(config), this.#app(config), session.device!.code);
+    const status = await pollDeviceLoginStatus(this.#graph(config, POLL_TIMEOUT_MS), this.#app(config), session.device!.code);
     if (status.kind === 'unavailable') console.warn(`device login poll failed: ${status.reason}`);
     const answer = status.kind === 'authorized' ? ({ kind: 'authorized' } as const) : status;
     const state = pollAnswered(await this.#load(), session.id, answer, Date.now(), conclusionMessage);
@@ -227,8 +232,8 @@ export class LoginSession extends DurableObject<Env> {
     return loadConfig(this.env);
   }
 
-  #graph(config: Config): GraphClient {
-    return new GraphClient({ baseUrl: config.facebookGraphUrl });
+  #graph(config: Config, timeoutMs?: number): GraphClient {
+    return new GraphClient({ baseUrl: config.facebookGraphUrl, timeoutMs });
   }
 
   #discord(config: Config): DiscordRest {

@@ -91,7 +91,7 @@ export type Conclusion =
   | { kind: 'failed'; reason: FailureReason }
   | { kind: 'success'; message: DiscordMessage };
 
-export type FailureReason = 'facebook-unavailable' | 'facebook-rejected' | 'profile-unavailable' | 'link-unavailable';
+export type FailureReason = 'facebook-unavailable' | 'facebook-rejected' | 'code-rejected' | 'profile-unavailable' | 'link-unavailable';
 
 /** Renders the final message of a concluded login. Injected so this module stays free of presentation. */
 export type RenderConclusion = (conclusion: Conclusion, session: Session) => DiscordMessage;
@@ -228,6 +228,8 @@ export function pollAnswered(state: State, sessionId: string, answer: PollAnswer
       return conclude(state, { kind: 'declined' }, render);
     case 'expired':
       return conclude(state, { kind: 'expired' }, render);
+    case 'code-rejected':
+      return conclude(state, { kind: 'failed', reason: 'code-rejected' }, render);
     case 'authorized':
       return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined }));
     case 'unavailable': {

@@ -107,6 +107,7 @@ export const cancelledMessage = (): DiscordMessage =>
 const failureText = {
   'facebook-unavailable': 'Facebook is not answering right now. Please try `/login` again in a few minutes.',
   'facebook-rejected': 'Facebook refused to start a login for this bot. The bot\'s operator has been told; please try again later.',
+  'code-rejected': 'Facebook no longer accepts this login\'s code (its answer may have been lost on the way), so nothing was linked. Please run `/login` again.',
   'profile-unavailable': 'Facebook approved the login, but your profile could not be read, so nothing was linked. Please run `/login` again.',
   'link-unavailable': 'Facebook approved the login, but the link could not be saved. Please run `/login` again in a moment.',
 } as const;
