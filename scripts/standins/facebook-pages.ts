@@ -9,13 +9,20 @@ export function escapeHtml(text: string): string {
 }
 
 const STYLE = `
-  body { font: 16px/1.4 system-ui, sans-serif; background: #f0f2f5; margin: 0; }
-  main { max-width: 26rem; margin: 3rem auto; background: #fff; border-radius: 8px; padding: 1.5rem;
+  body { font: 16px/1.4 system-ui, sans-serif; background: #f0f2f5; margin: 0; color: #1c1e21; }
+  .brand { background: #fff; box-shadow: 0 1px 2px rgba(0,0,0,.1); padding: .6rem 1rem;
+           color: #1877f2; font-weight: 700; font-size: 1.6rem; letter-spacing: -.03em; }
+  main { max-width: 26rem; margin: 2rem auto; background: #fff; border-radius: 8px; padding: 1.5rem;
          box-shadow: 0 1px 3px rgba(0,0,0,.2); }
-  h1 { color: #1877f2; font-size: 1.4rem; margin-top: 0; }
-  label { display: block; margin: 1rem 0 .3rem; font-weight: 600; }
-  input, select { width: 100%; box-sizing: border-box; font-size: 1.1rem; padding: .5rem; }
-  input[name=user_code] { letter-spacing: .2em; text-transform: uppercase; font-family: monospace; }
+  h1 { font-size: 1.3rem; margin-top: 0; }
+  label, legend { display: block; margin: 1rem 0 .3rem; font-weight: 600; padding: 0; }
+  fieldset { border: 0; margin: 0; padding: 0; }
+  input[name=user_code] { width: 100%; box-sizing: border-box; font-size: 1.1rem; padding: .5rem;
+         letter-spacing: .2em; text-transform: uppercase; font-family: monospace; }
+  .identity { display: flex; align-items: center; gap: .6rem; font-weight: normal; margin: .3rem 0; padding: .4rem;
+              border: 1px solid #dddfe2; border-radius: 6px; cursor: pointer; }
+  .identity:has(input:checked) { border-color: #1877f2; background: #e7f3ff; }
+  .identity img { width: 40px; height: 40px; border-radius: 50%; }
   .buttons { display: flex; gap: .5rem; margin-top: 1.5rem; }
   button { flex: 1; font-size: 1rem; padding: .6rem; border-radius: 6px; border: 0; cursor: pointer; }
   button[value=continue] { background: #1877f2; color: #fff; }
@@ -29,24 +36,33 @@ function page(title: string, body: string): string {
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body>
+<body><div class="brand" aria-hidden="true">facebook</div><main>${body}</main></body>
 </html>
 `;
+}
+
+/** A test identity as the page offers it: its name and where its picture is. */
+export interface IdentityChoice {
+  name: string;
+  pictureUrl: string;
 }
 
 export interface DevicePageInput {
   appName: string;
   userCode?: string;
-  identities: readonly Identity[];
+  identities: readonly IdentityChoice[];
   /** A note above the form, e.g. why the last attempt failed. */
   error?: string;
 }
 
-/** The form a person uses to enter the code and answer for one of the test identities. */
+/** The form a person uses to enter the code and answer for one of the test identities (name and picture). */
 export function devicePage(input: DevicePageInput): string {
-  const options = input.identities
-    .map((identity, i) => `<option value="${escapeHtml(identity.name)}"${i === 0 ? ' selected' : ''}>${escapeHtml(identity.name)}</option>`)
-    .join('');
+  const choices = input.identities
+    .map(
+      (identity, i) => `<label class="identity"><input type="radio" name="identity" value="${escapeHtml(identity.name)}"${i === 0 ? ' checked' : ''}>` +
+        `<img src="${escapeHtml(identity.pictureUrl)}" alt=""> ${escapeHtml(identity.name)}</label>`,
+    )
+    .join('\n  ');
   return page(
     'Log in on a device',
     `<h1>Connect a device</h1>
@@ -55,8 +71,10 @@ ${input.error ? `<p class="message error" role="alert">${escapeHtml(input.error)
 <form method="post" action="/device">
   <label for="user_code">Code</label>
   <input id="user_code" name="user_code" value="${escapeHtml(input.userCode ?? '')}" autocomplete="off" autocapitalize="characters" maxlength="16" required>
-  <label for="identity">Continue as</label>
-  <select id="identity" name="identity">${options}</select>
+  <fieldset>
+  <legend>Continue as</legend>
+  ${choices}
+  </fieldset>
   <div class="buttons">
     <button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
     <button type="submit" name="action" value="continue">Continue</button>

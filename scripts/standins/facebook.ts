@@ -339,10 +339,16 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     return graphError(token.startsWith(`${appId}|`) ? errors.needsAppToken() : errors.cannotParseToken());
   }
 
+  // Same-origin picture paths: the page then loads nothing from another origin.
+  const identityChoices = identities.map((identity) => ({
+    name: identity.name,
+    pictureUrl: identity.pictureUrl ?? `/pictures/${accounts.userIdFor(identity.name)}.svg`,
+  }));
+
   function devicePageAnswer(method: string, params: Record<string, string>): Answer {
-    if (method === 'GET') return html(200, devicePage({ appName, userCode: params.user_code, identities }));
+    if (method === 'GET') return html(200, devicePage({ appName, userCode: params.user_code, identities: identityChoices }));
     const userCode = params.user_code ?? '';
-    const retry = (error: string) => html(400, devicePage({ appName, userCode, identities, error }));
+    const retry = (error: string) => html(400, devicePage({ appName, userCode, identities: identityChoices, error }));
     try {
       if (params.action === 'cancel') {
         logins.decline(userCode);

@@ -25,6 +25,9 @@ export function parseCancelCustomId(customId: string): { discordUserId: string; 
 }
 
 const EMBED_TITLE_MAX = 256;
+const SUCCESS_TITLE_PREFIX = 'Logged in as ';
+// Escaping can double a name's length, so cut the name before escaping: a cut after it could split an escape.
+const SUCCESS_TITLE_NAME_MAX = Math.floor((EMBED_TITLE_MAX - SUCCESS_TITLE_PREFIX.length) / 2);
 
 /** `https://www.facebook.com/device` -> `facebook.com/device`: what the user is told to type. */
 export function displayAddress(verificationUri: string): string {
@@ -80,7 +83,7 @@ export type LinkNote = string | undefined;
 export function successMessage(profile: FacebookProfile, note: LinkNote): DiscordMessage {
   const name = escapeMarkdown(profile.name);
   const embed: APIEmbed = {
-    title: truncate(`Logged in as ${profile.name}`, EMBED_TITLE_MAX),
+    title: `${SUCCESS_TITLE_PREFIX}${escapeMarkdown(truncate(profile.name, SUCCESS_TITLE_NAME_MAX))}`,
     color: GREEN,
     description: [
       `Your Discord account is now linked to the Facebook account **${truncate(name, 200)}**.`,

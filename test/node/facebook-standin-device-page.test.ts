@@ -29,7 +29,9 @@ describe('Facebook stand-in: the /device page', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toMatch(/<form method="post" action="\/device">/);
     expect(page.text).toContain('name="user_code" value="ABCD2345"');
-    expect(page.text).toContain('<option value="Alice Example"');
+    expect(page.text).toContain('<input type="radio" name="identity" value="Alice Example" checked>');
+    const picture = /<img src="(\/pictures\/\d+\.svg)" alt=""> Alice Example/.exec(page.text)![1]!;
+    expect((await call(`${facebook.url}${picture}`)).headers.get('content-type')).toBe('image/svg+xml');
     expect(page.text).toContain('Mallory &lt;script&gt;');
     expect(page.text).not.toContain('<script');
     expect(page.text).toMatch(/value="continue"/);

@@ -97,9 +97,20 @@ describe('login messages', () => {
     const message = successMessage({ id: '1', name, pictureUrl: 'https://example.com/p.jpg' }, 'Moved from another account.');
     expectWithinDiscordLimits(message);
     expect(message.embeds![0]!.title!.endsWith('…')).toBe(true);
+    expect(message.embeds![0]!.title!.startsWith('Logged in as \\*\\*NNN')).toBe(true);
     expect(message.embeds![0]!.description).toContain('\\*\\*');
     expect(message.components).toEqual([]);
     expect(escapeMarkdown('a_b*c`d')).toBe('a\\_b\\*c\\`d');
+  });
+
+  it('the success title shows a markdown-laden name literally: every markdown character escaped', () => {
+    const title = (name: string) => successMessage({ id: '1', name, pictureUrl: undefined }, undefined).embeds![0]!.title;
+    expect(title('Ada Lovelace')).toBe('Logged in as Ada Lovelace');
+    expect(title('__Ada__ *the* `first` ~~x~~ <@1> [a](b)')).toBe(
+      'Logged in as \\_\\_Ada\\_\\_ \\*the\\* \\`first\\` \\~\\~x\\~\\~ \\<\\@1\\> \\[a\\]\\(b\\)',
+    );
+    // Even a name of nothing but markdown characters fits the 256-character title once escaped.
+    expect(title('*'.repeat(400))!.length).toBeLessThanOrEqual(256);
   });
 
   it('every concluding message removes the buttons and stays within limits', () => {

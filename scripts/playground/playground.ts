@@ -1,0 +1,103 @@
+/**
+ * The local playground: the real Worker under `wrangler dev`, the Discord and Facebook stand-ins, and the page
+ * server, all on 127.0.0.1. `npm start` (start.ts) runs it; the browser tests start it in-process.
+ *
+ * The page server takes its port first, before anything else starts: a port already in use (another
+ * playground) fails at once, without starting wrangler for nothing.
+ */
+import { listenOnLoopback, sendJson, type Handler, type LoopbackServer } from '../lib/http.ts';
+import { workerVarsFor } from '../lib/worker-vars.ts';
+import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
+import { startDiscordStandin, type DiscordStandin, type DiscordUser, type GuildRef } from '../standins/discord.ts';
+import { startFacebookStandin, type FacebookStandin } from '../standins/facebook.ts';
+import { pageHandler } from './page-server.ts';
+
+export const DEFAULT_PLAYGROUND_PORT = 8790;
+
+/**
+ * Facebook's real interval is 5 s. The playground's stand-in asks for 2 s, so an approval shows up in the
+ * channel within about two seconds; the Worker polls at whatever interval Facebook answers, as in production.
+ */
+export const PLAYGROUND_INTERVAL_SECONDS = 2;
+
+/** The Discord user the page acts as, in a server of its own. */
+export const PLAYGROUND_USER: DiscordUser = { id: '100000000000000001', username: 'you', globalName: 'You' };
+export const PLAYGROUND_GUILD: GuildRef = { id: '200000000000000002', locale: 'en-US' };
+
+export interface PlaygroundOptions {
+  /** The page's port; 0 lets the OS pick. Default 8790. */
+  port?: number;
+  /** The Facebook stand-in's device-login `interval`. Default {@link PLAYGROUND_INTERVAL_SECONDS}. */
+  intervalSeconds?: number;
+  /** The project directory (wrangler.toml). Default: the current directory. */
+  cwd?: string;
+}
+
+export interface Playground {
+  /** The page: `http://127.0.0.1:<port>/`. */
+  readonly url: string;
+  readonly port: number;
+  readonly discord: DiscordStandin;
+  readonly facebook: FacebookStandin;
+  readonly worker: WorkerHandle;
+  /** Stops everything it started, wrangler's whole process group included. */
+  close(): Promise<void>;
+}
+
+/** The page's port is in use: most likely another playground. */
+export class PortTakenError extends Error {
+  override name = 'PortTakenError';
+  readonly port: number;
+  constructor(port: number) {
+    super(`port ${port} is taken`);
+    this.port = port;
+  }
+}
+
+async function listenForPage(port: number, handler: Handler): Promise<LoopbackServer> {
+  try {
+    return await listenOnLoopback(handler, { port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortTakenError(port);
+    throw error;
+  }
+}
+
+export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
+  // Until everything is up, the page server answers "starting" (the URL is printed only once it is ready).
+  let handler: Handler = async (_request, response) => sendJson(response, 503, { error: 'the playground is starting' });
+  const page = await listenForPage(options.port ?? DEFAULT_PLAYGROUND_PORT, (request, response) => handler(request, response));
+
+  const started: Array<() => Promise<void>> = [() => page.close()];
+  const stopAll = async () => {
+    const errors: unknown[] = [];
+    for (const stop of started.reverse()) await stop().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw new AggregateError(errors, 'the playground did not stop cleanly');
+  };
+  try {
+    const discord = await startDiscordStandin();
+    started.push(() => discord.close());
+    const facebook = await startFacebookStandin({ intervalSeconds: options.intervalSeconds ?? PLAYGROUND_INTERVAL_SECONDS });
+    started.push(() => facebook.close());
+    const worker = await startWorker({
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      vars: (url) => workerVarsFor({ discord, facebook, publicBaseUrl: url, operatorName: 'Playground' }),
+    });
+    started.push(() => worker.stop());
+    discord.setInteractionsUrl(`${worker.url}/interactions`);
+    handler = pageHandler({ discord, facebook, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `${page.url}/`,
+      port: page.port,
+      discord,
+      facebook,
+      worker,
+      close: () => (closing ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}

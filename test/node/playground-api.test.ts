@@ -1,0 +1,144 @@
+/**
+ * The playground's page server without the Worker: the Discord stand-in delivers to a fake bot. Bad input to
+ * the JSON API gets a 400 with a reason; the event stream starts with a snapshot and then carries messages
+ * and traffic live; no interaction token reaches the page; the page's files load nothing from elsewhere.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listenOnLoopback, type LoopbackServer } from '../../scripts/lib/http.ts';
+import { PAGE_DIR, pageHandler } from '../../scripts/playground/page-server.ts';
+import { PLAYGROUND_GUILD, PLAYGROUND_USER } from '../../scripts/playground/playground.ts';
+import { startFacebookStandin, type FacebookStandin } from '../../scripts/standins/facebook.ts';
+import { discordWithBot, ephemeral } from '../support/node/discord-harness.ts';
+import { openEventStream } from '../support/node/event-stream.ts';
+import { call } from '../support/node/http.ts';
+
+let setup: Awaited<ReturnType<typeof discordWithBot>>;
+let facebook: FacebookStandin;
+let server: LoopbackServer;
+
+const withCancelButton = {
+  type: 4,
+  data: { content: 'Pick one', flags: 64, components: [{ type: 1, components: [{ type: 2, style: 2, label: 'Cancel', custom_id: 'login-cancel:1:abc' }] }] },
+};
+
+beforeEach(async () => {
+  setup = await discordWithBot((interaction) => (interaction.type === 3 ? { body: { type: 7, data: { content: 'Cancelled', components: [] } } } : { body: interaction.data.name === 'login' ? withCancelButton : ephemeral('Pong!') }));
+  facebook = await startFacebookStandin();
+  server = await listenOnLoopback(pageHandler({ discord: setup.discord, facebook, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD }));
+});
+afterEach(async () => {
+  await server.close();
+  await facebook.close();
+  await setup.close();
+});
+
+const postJson = (path: string, body: string, headers: Record<string, string> = {}) =>
+  call(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+/** fetch() may not set Host, so: node:http, a GET of the page under the given Host header. */
+function statusWithHost(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port: server.port, path: '/', headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('playground page server', () => {
+  it('answers bad input to the API with 400 and a reason, and delivers nothing', async () => {
+    const bad: Array<[string, string, Record<string, string>?]> = [
+      ['/api/command', '{"name":'],
+      ['/api/command', '[]'],
+      ['/api/command', 'null'],
+      ['/api/command', '{}'],
+      ['/api/command', '{"name": 42}'],
+      ['/api/command', '{"name":"/shutdown"}'],
+      ['/api/command', '{"name":"login"}', { 'content-type': 'text/plain' }],
+      ['/api/click', '{"customId":"login-cancel:1:abc"}'],
+      ['/api/click', '{"messageId":"not-a-snowflake","customId":"x"}'],
+      ['/api/click', `{"messageId":"1","customId":"${'x'.repeat(101)}"}`],
+      ['/api/click', '{"messageId":"123456789012345678","customId":"login-cancel:1:abc"}'],
+    ];
+    for (const [path, body, headers] of bad) {
+      const reply = await postJson(path, body, headers);
+      expect({ path, body, status: reply.status }).toEqual({ path, body, status: 400 });
+      expect(reply.json.error).toEqual(expect.any(String));
+    }
+    expect((await postJson('/api/command', '{"name":"/shutdown"}')).json.error).toBe('unknown command /shutdown: try /ping, /login, /whoami, /logout');
+    expect((await postJson('/api/click', '{"messageId":"123456789012345678","customId":"x"}')).json.error).toBe('no such message to click on');
+    expect((await call(`${server.url}/api/command`)).status).toBe(405);
+    expect((await postJson('/api/command', JSON.stringify({ name: 'x'.repeat(20_000) }))).status).toBe(413);
+    expect(setup.bot.deliveries).toEqual([]);
+  });
+
+  it('refuses requests from another site or under another host name', async () => {
+    expect((await postJson('/api/command', '{"name":"ping"}', { origin: 'https://evil.example' })).status).toBe(403);
+    expect(await statusWithHost('evil.example:8790')).toBe(403); // DNS rebinding: another name for this address
+    expect(await statusWithHost(`localhost:${server.port}`)).toBe(200);
+    expect(setup.bot.deliveries).toEqual([]);
+  });
+
+  it('a command and a click are delivered signed; the stream shows the messages and traffic, never a token', async () => {
+    const stream = await openEventStream(`${server.url}/api/events`);
+    try {
+      const snapshot = await stream.waitFor((event) => event.type === 'snapshot', 'the snapshot');
+      expect(snapshot.data).toMatchObject({ user: { name: 'You' }, messages: [], traffic: [], facebookDeviceUrl: `${facebook.url}/device` });
+      expect(snapshot.data.commands.map((command: { name: string }) => command.name)).toEqual(['ping', 'login', 'whoami', 'logout']);
+
+      const ran = await postJson('/api/command', '{"name":"/login"}');
+      expect(ran.status).toBe(200);
+      expect(ran.json).toEqual({ botStatus: 200, messageId: expect.stringMatching(/^\d+$/) });
+      const [delivery] = setup.bot.deliveries;
+      expect(delivery).toMatchObject({ signatureValid: true, interaction: { type: 2, data: { name: 'login' }, guild_id: PLAYGROUND_GUILD.id } });
+      expect(delivery!.interaction.member.user.id).toBe(PLAYGROUND_USER.id);
+      const created = await stream.waitFor((event) => event.type === 'message' && event.data.action === 'created', 'the new message');
+      expect(created.data.message).toMatchObject({ id: ran.json.messageId, content: 'Pick one', flags: 64 });
+      await stream.waitFor((event) => event.type === 'traffic' && event.data.line.note === '/login', 'the delivery in the traffic log');
+
+      const clicked = await postJson('/api/click', JSON.stringify({ messageId: ran.json.messageId, customId: 'login-cancel:1:abc' }));
+      expect(clicked.json).toEqual({ botStatus: 200, messageId: ran.json.messageId });
+      expect(setup.bot.deliveries[1]).toMatchObject({ signatureValid: true, interaction: { type: 3, data: { custom_id: 'login-cancel:1:abc' } } });
+      await stream.waitFor((event) => event.type === 'message' && event.data.message.content === 'Cancelled', 'the updated message');
+
+      for (const { interaction } of setup.bot.deliveries) {
+        expect(stream.text()).not.toContain(interaction.token);
+        expect(JSON.stringify([ran.json, clicked.json])).not.toContain(interaction.token);
+      }
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('reports an interaction the bot failed to answer', async () => {
+    setup.bot.setAnswer(() => ({ status: 500, body: 'oops' }));
+    const stream = await openEventStream(`${server.url}/api/events`);
+    try {
+      const ran = await postJson('/api/command', '{"name":"ping"}');
+      expect(ran.json).toEqual({ botStatus: 500, failure: 'the bot answered HTTP 500' });
+      const failure = await stream.waitFor((event) => event.type === 'failure', 'the failure');
+      expect(failure.data.failure).toMatchObject({ what: '/ping', reason: 'the bot answered HTTP 500' });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('serves the page and its files, which load nothing from another origin', async () => {
+    const page = await call(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    for (const name of readdirSync(PAGE_DIR)) {
+      const text = readFileSync(join(PAGE_DIR, name), 'utf8');
+      expect({ name, external: text.match(/(src|href)=["']?(https?:)?\/\/|@import|url\(\s*["']?(https?:)?\/\//gi) }).toEqual({ name, external: null });
+      expect((await call(`${server.url}/${name}`)).status).toBe(200);
+    }
+    expect((await call(`${server.url}/../package.json`)).status).toBe(404);
+    expect((await call(`${server.url}/%2e%2e/package.json`)).status).toBe(404);
+  });
+});
