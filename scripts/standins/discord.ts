@@ -254,19 +254,26 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
     let status = 0;
     let text = '';
     let problem: string | undefined;
+    // A plain timer held in this frame, not AbortSignal.any(AbortSignal.timeout(...)): under load Node can collect
+    // a composite signal before its timeout fires, and the delivery then waits forever.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, answerTimeoutMs);
+    const onClosing = () => controller.abort();
+    closing.signal.addEventListener('abort', onClosing);
     try {
-      const response = await fetch(target, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(answerTimeoutMs), closing.signal]),
-      });
+      const response = await fetch(target, { method: 'POST', headers, body, signal: controller.signal });
       status = response.status;
       text = await response.text();
-    } catch (error) {
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    } catch {
       problem = timedOut ? `no answer within ${answerTimeoutMs} ms` : 'the interactions URL could not be reached';
       status = 0;
+    } finally {
+      clearTimeout(timer);
+      closing.signal.removeEventListener('abort', onClosing);
     }
     traffic.add({
       time,
