@@ -1,6 +1,7 @@
 /**
  * Part 2: the interaction path under load. Signed PING and signed /ping against the bot under `wrangler dev`,
- * and in the same run against the floor and verify-only Workers, in interleaved rounds (the order rotates each
+ * and in the same run signed PING against the floor, verify-only and discord-sample (a re-creation of Discord's
+ * official sample Worker, the budget's reference point) Workers, in interleaved rounds (the order rotates each
  * round) so drift on a noisy machine hits every target alike. Per round: requests/s, latency p50/p99, and server
  * CPU per request (CPU of the target's wrangler dev process group / answers served); then the per-round ratios,
  * reported as median and spread. Every answer is checked; a last round mixes wrongly signed and unsigned
@@ -12,12 +13,12 @@ import type { WorkerHandle } from '../lib/wrangler-dev.ts';
 import { cpuBetween, groupCpu } from './cpu.ts';
 import { runLoad, type CheckedRequest, type LoadResult } from './load.ts';
 import { spread, type Spread } from './stats.ts';
-import { startBot, startFloor, startVerifyOnly } from './targets.ts';
+import { startBot, startFloor, startSample, startVerifyOnly } from './targets.ts';
 
 export const CPU_BUDGET_RATIO = 1.04;
 
-export type Measurement = 'bot PING' | 'bot /ping' | 'floor PING' | 'verify-only PING';
-const MEASUREMENTS: Measurement[] = ['bot PING', 'floor PING', 'verify-only PING', 'bot /ping'];
+export type Measurement = 'bot PING' | 'bot /ping' | 'floor PING' | 'verify-only PING' | 'discord-sample PING';
+const MEASUREMENTS: Measurement[] = ['bot PING', 'floor PING', 'verify-only PING', 'discord-sample PING', 'bot /ping'];
 
 export interface InteractionsOptions {
   projectDir: string;
@@ -44,7 +45,15 @@ export interface TargetSummary {
   workerCpuPerRequestUs: Spread;
 }
 
-export type RatioName = 'bot PING / floor' | 'bot /ping / floor' | 'verify-only / floor' | 'bot PING / verify-only' | 'bot /ping / verify-only';
+export type RatioName =
+  | 'bot PING / floor'
+  | 'bot /ping / floor'
+  | 'verify-only / floor'
+  | 'bot PING / verify-only'
+  | 'bot /ping / verify-only'
+  | 'discord-sample / floor'
+  | 'bot PING / discord-sample'
+  | 'bot /ping / discord-sample';
 
 export interface InteractionsResult {
   durationSeconds: number;
@@ -125,18 +134,25 @@ export async function benchInteractions(options: InteractionsOptions, log: (line
   const keys = generateApplicationKeys();
   const started: WorkerHandle[] = [];
   try {
-    log('interactions: starting the bot, the floor and verify-only under wrangler dev');
+    log('interactions: starting the bot, the floor, verify-only and discord-sample under wrangler dev');
     // In parallel (startup is mostly waiting); whichever started is stopped in `finally` even if another failed.
     const starting = await Promise.allSettled([
       startBot(options.projectDir, keys.publicKeyHex),
       startFloor(options.projectDir),
       startVerifyOnly(options.projectDir, keys.publicKeyHex),
+      startSample(options.projectDir, keys.publicKeyHex),
     ]);
     for (const outcome of starting) if (outcome.status === 'fulfilled') started.push(outcome.value);
     const failed = starting.find((outcome) => outcome.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const [bot, floor, verify] = started as [WorkerHandle, WorkerHandle, WorkerHandle];
-    const workerOf: Record<Measurement, WorkerHandle> = { 'bot PING': bot, 'bot /ping': bot, 'floor PING': floor, 'verify-only PING': verify };
+    const [bot, floor, verify, sample] = started as [WorkerHandle, WorkerHandle, WorkerHandle, WorkerHandle];
+    const workerOf: Record<Measurement, WorkerHandle> = {
+      'bot PING': bot,
+      'bot /ping': bot,
+      'floor PING': floor,
+      'verify-only PING': verify,
+      'discord-sample PING': sample,
+    };
 
     // Warm-up: compile and JIT every path once under load before anything counts (results are still checked).
     const warmupSeconds = Math.min(2, options.durationSeconds / 2);
@@ -150,7 +166,7 @@ export async function benchInteractions(options: InteractionsOptions, log: (line
         const result = await measure(workerOf[measurement], requestsFor(measurement, keys), options, options.durationSeconds);
         rounds.push({ measurement, round, ...result });
         log(
-          `  round ${round + 1}/${options.rounds} ${measurement.padEnd(16)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s ` +
+          `  round ${round + 1}/${options.rounds} ${measurement.padEnd(19)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s ` +
             `${result.cpuPerRequestUs.toFixed(0).padStart(5)} us CPU/req (Worker process ${result.workerCpuPerRequestUs.toFixed(0)})  p50 ${result.latencyP50Ms} ms  p99 ${result.latencyP99Ms} ms` +
             (result.wrong || result.errors ? `  WRONG ${result.wrong} ERR ${result.errors}` : ''),
         );
@@ -182,6 +198,9 @@ export async function benchInteractions(options: InteractionsOptions, log: (line
         'verify-only / floor': perRound('verify-only PING', 'floor PING'),
         'bot PING / verify-only': perRound('bot PING', 'verify-only PING'),
         'bot /ping / verify-only': perRound('bot /ping', 'verify-only PING'),
+        'discord-sample / floor': perRound('discord-sample PING', 'floor PING'),
+        'bot PING / discord-sample': perRound('bot PING', 'discord-sample PING'),
+        'bot /ping / discord-sample': perRound('bot /ping', 'discord-sample PING'),
       };
     };
     const cpuRatios = ratios('cpuPerRequestUs');

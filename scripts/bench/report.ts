@@ -48,9 +48,16 @@ export function interactionRows(result: InteractionsResult): Row[] {
     { figure: 'CPU/interaction, verify-only ÷ floor', value: group('verify-only / floor'), budget: '', verdict: '' },
     { figure: 'CPU/interaction, bot PING ÷ verify-only', value: group('bot PING / verify-only'), budget: '', verdict: '' },
     { figure: 'CPU/interaction, bot /ping ÷ verify-only', value: group('bot /ping / verify-only'), budget: '', verdict: '' },
+    // Discord's official sample Worker, re-created: the reference point (1.08-1.10x the floor), not a budget.
+    { figure: 'CPU/interaction, Discord sample ÷ floor', value: group('discord-sample / floor'), budget: '', verdict: '' },
+    { figure: 'CPU/interaction, bot PING ÷ Discord sample', value: group('bot PING / discord-sample'), budget: '', verdict: '' },
+    { figure: 'CPU/interaction, bot /ping ÷ Discord sample', value: group('bot /ping / discord-sample'), budget: '', verdict: '' },
     { figure: 'Worker process only: bot PING ÷ floor', value: worker('bot PING / floor'), budget: '', verdict: '' },
     { figure: 'Worker process only: bot /ping ÷ floor', value: worker('bot /ping / floor'), budget: '', verdict: '' },
     { figure: 'Worker process only: verify-only ÷ floor', value: worker('verify-only / floor'), budget: '', verdict: '' },
+    { figure: 'Worker process only: Discord sample ÷ floor', value: worker('discord-sample / floor'), budget: '', verdict: '' },
+    { figure: 'Worker process only: bot PING ÷ Discord sample', value: worker('bot PING / discord-sample'), budget: '', verdict: '' },
+    { figure: 'Worker process only: bot /ping ÷ Discord sample', value: worker('bot /ping / discord-sample'), budget: '', verdict: '' },
   ];
   for (const measurement of Object.keys(result.summary) as Measurement[]) {
     const s = result.summary[measurement];

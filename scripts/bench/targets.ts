@@ -1,6 +1,7 @@
 /**
  * The Workers the interaction benchmark loads, each under its own `wrangler dev` (and so its own process group):
- * the bot itself, the floor (answers PONG, verifies nothing) and verify-only (the Ed25519 check, then PONG).
+ * the bot itself, the floor (answers PONG, verifies nothing), verify-only (the Ed25519 check, then PONG) and
+ * discord-sample (a re-creation of Discord's official sample Worker, the budget's reference point).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ export const QUIET_WRANGLER_ENV = { X_LOCAL_OBSERVABILITY: 'false', X_LOCAL_EXPL
 /** Starting wrangler dev on a busy 2-core machine (a test suite running alongside) can take far longer than 30 s. */
 export const START_TIMEOUT_MS = 90_000;
 
-export type TargetName = 'bot' | 'floor' | 'verify';
+export type TargetName = 'bot' | 'floor' | 'verify' | 'discord-sample';
 
 export interface Target {
   name: TargetName;
@@ -59,6 +60,16 @@ export function startFloor(projectDir: string): Promise<WorkerHandle> {
 export function startVerifyOnly(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
   return startWorker({
     cwd: join(projectDir, 'scripts', 'bench', 'verify-worker'),
+    env: QUIET_WRANGLER_ENV,
+    logLevel: 'warn',
+    startTimeoutMs: START_TIMEOUT_MS,
+    vars: { DISCORD_PUBLIC_KEY: publicKeyHex },
+  });
+}
+
+export function startSample(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
+  return startWorker({
+    cwd: join(projectDir, 'scripts', 'bench', 'sample-worker'),
     env: QUIET_WRANGLER_ENV,
     logLevel: 'warn',
     startTimeoutMs: START_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --quick` as a child process, as a user runs it: every part runs (bundle, interactions against
- * the bot, floor and verify-only Workers, 5 logins through the stand-ins), exits 0, and the JSON has every figure
+ * the bot, floor, verify-only and discord-sample Workers, 5 logins through the stand-ins), exits 0, and the JSON has every figure
  * with sane values. The CPU budget is not asserted: on a shared 2-core machine it is too noisy for a test.
  * Alone it takes about 30 s; inside the full suite it competes with every other wrangler dev for the 2 cores,
  * hence the generous bound.
@@ -53,6 +53,21 @@ describe('npm run bench -- --quick', () => {
       expect(ratio.median).toBeGreaterThan(0.5);
       expect(ratio.median).toBeLessThan(3);
     }
+    // Discord's sample Worker, the budget's reference point: measured alongside, with every answer right.
+    expect(Object.keys(interactions.summary)).toContain('discord-sample PING');
+    for (const name of ['discord-sample / floor', 'bot PING / discord-sample', 'bot /ping / discord-sample'] as const) {
+      expect(interactions.cpuRatios[name].median, name).toBeGreaterThan(0);
+      expect(interactions.workerCpuRatios[name].median, name).toBeGreaterThan(0);
+    }
+    const sampleRounds = interactions.roundsDetail.filter((round) => round.measurement === 'discord-sample PING');
+    expect(sampleRounds).toHaveLength(interactions.rounds);
+    for (const round of sampleRounds) {
+      expect(round.requests).toBeGreaterThan(10);
+      expect(round.checked).toBe(round.requests);
+      expect(round.wrong, round.wrongExamples.join('; ')).toBe(0);
+      expect(round.errors).toBe(0);
+    }
+    expect(output).toContain('CPU/interaction, bot PING ÷ Discord sample');
     expect(interactions.badSignature.sent).toBeGreaterThan(0);
     expect(interactions.badSignature.got401).toBe(interactions.badSignature.sent);
     expect(interactions.badSignature.validRight).toBe(interactions.badSignature.validAlongside);
