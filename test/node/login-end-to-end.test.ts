@@ -97,8 +97,12 @@ describe('/login end to end through wrangler dev', () => {
     expect((clicked.body as { type: number }).type).toBe(7);
     expect(title(discord.message(messageId))).toBe('Login cancelled');
     const polls = facebook.deviceLogin(userCode)!.polls.length;
-    await new Promise((resolve) => setTimeout(resolve, 2_500)); // two intervals: a poll would have come by now
+    // A clock for "long enough": a login started after the cancel, polled twice, proves that two intervals went by
+    // with the Worker's alarms running.
+    const marker = await loginShowingCode();
+    await waitUntil(() => facebook.deviceLogin(marker.userCode)!.polls.length >= 2, 15_000);
     expect(facebook.deviceLogin(userCode)!.polls.length).toBe(polls);
+    expect(facebook.deviceLogin(userCode)!.state).toBe('pending');
   });
 
   it('survives wrangler dev being killed mid-poll: after a restart the same login completes, never polling early', async () => {
