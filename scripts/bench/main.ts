@@ -13,6 +13,7 @@ import { benchInteractions, type InteractionsResult } from './interactions.ts';
 import { benchLogins, type LoginsResult } from './logins.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { bundleRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
+import { prepareVariant } from './variants.ts';
 
 export interface BenchResults {
   startedAt: string;
@@ -77,9 +78,11 @@ export async function runBench(options: BenchOptions, projectDir = process.cwd()
     }
   }
   if (options.parts.includes('logins')) {
+    const variant = options.variant ? prepareVariant(projectDir, options.variant) : undefined;
+    if (variant) log(`logins: measuring the variant "${options.variant}": ${variant.description}`);
     const r = await benchLogins(
       {
-        projectDir,
+        projectDir: variant?.dir ?? projectDir,
         logins: options.logins,
         intervalSeconds: options.intervalSeconds,
         approveMinSeconds: options.approveMinSeconds,
@@ -89,9 +92,10 @@ export async function runBench(options: BenchOptions, projectDir = process.cwd()
         settleSeconds: 60,
       },
       log,
-    );
+    ).finally(() => variant?.dispose());
     results.logins = r;
-    results.rows.push(...loginRows(r));
+    const rows = loginRows(r);
+    results.rows.push(...(options.variant ? rows.map((row) => ({ ...row, figure: `[variant ${options.variant}] ${row.figure}` })) : rows));
   }
 
   results.budgetsMissed = results.rows.filter((row) => row.verdict === 'MISSED' && row.budget !== 'all' && row.budget !== '0 wrong').map((row) => row.figure);

@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench`. */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { isVariantName, VARIANTS, type VariantName } from './variants.ts';
 
 export type Part = 'bundle' | 'interactions' | 'logins';
 const PARTS: Part[] = ['bundle', 'interactions', 'logins'];
@@ -22,6 +23,8 @@ export interface BenchOptions {
   approveMaxSeconds: number;
   sendConcurrency: number;
   seed: number;
+  /** Run the logins part against an alternative (scripts/bench/variants.ts) instead of the shipped Worker. */
+  variant: VariantName | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -38,7 +41,9 @@ export const USAGE = `npm run bench -- [options]
   --interval S          the Facebook stand-in's polling interval (default 1)
   --approve-min S, --approve-max S   approval delay after the code is issued (default 2 and 20)
   --send-concurrency N  /login interactions in flight while starting the logins (default 50)
-  --seed N              seed for the approval times (default: random, printed)`;
+  --seed N              seed for the approval times (default: random, printed)
+  --variant NAME        run the logins part against an alternative Worker, to compare side by side:
+                        ${Object.keys(VARIANTS).join(', ')} (see scripts/bench/variants.ts)`;
 
 function positive(name: string, text: string | undefined, fallback: number, integer = true): number {
   if (text === undefined) return fallback;
@@ -67,6 +72,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'approve-max': { type: 'string' },
       'send-concurrency': { type: 'string' },
       seed: { type: 'string' },
+      variant: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,7 +96,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     approveMaxSeconds: positive('approve-max', values['approve-max'], quick ? 3 : 20, false),
     sendConcurrency: positive('send-concurrency', values['send-concurrency'], 50),
     seed: values.seed === undefined ? randomInt(2 ** 31) : positive('seed', values.seed, 1),
+    variant: undefined,
   };
+  if (values.variant !== undefined) {
+    if (!isVariantName(values.variant)) throw new Error(`--variant takes ${Object.keys(VARIANTS).join(', ')}, not ${JSON.stringify(values.variant)}`);
+    options.variant = values.variant;
+  }
   if (options.approveMaxSeconds < options.approveMinSeconds) throw new Error('--approve-max must not be below --approve-min');
   return options;
 }
