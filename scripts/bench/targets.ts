@@ -47,32 +47,21 @@ export function startBot(projectDir: string, publicKeyHex: string): Promise<Work
   });
 }
 
-export function startFloor(projectDir: string): Promise<WorkerHandle> {
+/** A comparison Worker in scripts/bench/<directory>, under its own quiet `wrangler dev`. */
+function startComparison(projectDir: string, directory: string, vars: Record<string, string>): Promise<WorkerHandle> {
   return startWorker({
-    cwd: join(projectDir, 'scripts', 'bench', 'floor-worker'),
+    cwd: join(projectDir, 'scripts', 'bench', directory),
     env: QUIET_WRANGLER_ENV,
     logLevel: 'warn',
     startTimeoutMs: START_TIMEOUT_MS,
-    vars: {},
+    vars,
   });
 }
 
-export function startVerifyOnly(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
-  return startWorker({
-    cwd: join(projectDir, 'scripts', 'bench', 'verify-worker'),
-    env: QUIET_WRANGLER_ENV,
-    logLevel: 'warn',
-    startTimeoutMs: START_TIMEOUT_MS,
-    vars: { DISCORD_PUBLIC_KEY: publicKeyHex },
-  });
-}
+export const startFloor = (projectDir: string) => startComparison(projectDir, 'floor-worker', {});
 
-export function startSample(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
-  return startWorker({
-    cwd: join(projectDir, 'scripts', 'bench', 'sample-worker'),
-    env: QUIET_WRANGLER_ENV,
-    logLevel: 'warn',
-    startTimeoutMs: START_TIMEOUT_MS,
-    vars: { DISCORD_PUBLIC_KEY: publicKeyHex },
-  });
-}
+export const startVerifyOnly = (projectDir: string, publicKeyHex: string) =>
+  startComparison(projectDir, 'verify-worker', { DISCORD_PUBLIC_KEY: publicKeyHex });
+
+export const startSample = (projectDir: string, publicKeyHex: string) =>
+  startComparison(projectDir, 'sample-worker', { DISCORD_PUBLIC_KEY: publicKeyHex });
