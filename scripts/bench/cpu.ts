@@ -90,3 +90,37 @@ export function groupRssBytes(pgid: number): number {
   }
   return total;
 }
+
+/**
+ * Where a process spends its time, by sampling its scheduler state (`/proc/<pid>/stat` field 3) at a fixed rate:
+ * `R` running or ready, `D` uninterruptible wait (disk I/O: fsync), anything else waiting for work. A profile
+ * that needs no kernel delay accounting and no debugger, coarse but enough to tell CPU-bound from disk-bound.
+ */
+export interface StateSampler {
+  stop(): { samples: number; running: number; diskWait: number; idle: number };
+}
+
+export function sampleProcessStates(pids: readonly number[], everyMs = 10): StateSampler {
+  const counts = { samples: 0, running: 0, diskWait: 0, idle: 0 };
+  const timer = setInterval(() => {
+    for (const pid of pids) {
+      let state: string;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.charAt(stat.lastIndexOf(')') + 2);
+      } catch {
+        continue; // exited
+      }
+      counts.samples++;
+      if (state === 'R') counts.running++;
+      else if (state === 'D') counts.diskWait++;
+      else counts.idle++;
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { ...counts };
+    },
+  };
+}

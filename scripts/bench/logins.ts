@@ -16,7 +16,8 @@ import { startDiscordStandin, type DiscordChange, type DiscordStandin } from '..
 import { startFacebookStandin, type FacebookStandin } from '../standins/facebook.ts';
 import { workerVarsFor } from '../lib/worker-vars.ts';
 import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
-import { groupRssBytes } from './cpu.ts';
+import { cpuBetween, groupCpu, groupRssBytes, processRole, sampleProcessStates, type StateSampler } from './cpu.ts';
+import { liveProcessesInGroup } from '../lib/process-group.ts';
 import { histogram, mean, percentile, seededRandom } from './stats.ts';
 import { QUIET_WRANGLER_ENV, START_TIMEOUT_MS } from './targets.ts';
 
@@ -68,6 +69,10 @@ export interface LoginsResult {
   /** Warnings and errors the Worker logged (wrangler dev at --log-level warn), by kind. */
   workerLog: Record<string, number>;
   rssBytes: { before: number; after: number; peak: number };
+  /** Scheduler states of the workerd process running the Worker, sampled every 10 ms while the logins ran. */
+  workerStates: { samples: number; running: number; diskWait: number; idle: number };
+  /** CPU time of that process over the whole run: every /login, poll, profile read, D1 write and edit. */
+  workerCpuMs: number;
   durationSeconds: number;
   budgets: { tooFastZero: boolean; pollsIdeal: boolean; allCompleted: boolean; approvalToEditP99WithinIntervalPlus1s: boolean };
 }
@@ -127,6 +132,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
   let worker: WorkerHandle | undefined;
   const timers = new Set<NodeJS.Timeout>();
   let sampler: NodeJS.Timeout | undefined;
+  let states: StateSampler | undefined;
   try {
     discord = await startDiscordStandin();
     facebook = await startFacebookStandin({ intervalSeconds: options.intervalSeconds });
@@ -144,6 +150,8 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const rssBefore = groupRssBytes(w.pid);
     let rssPeak = rssBefore;
     sampler = setInterval(() => (rssPeak = Math.max(rssPeak, groupRssBytes(w.pid))), 1_000);
+    states = sampleProcessStates(liveProcessesInGroup(w.pid).filter((pid) => processRole(pid) === 'workerd (Worker)'), 50);
+    const cpuBefore = groupCpu(w.pid);
 
     // Approvals: scheduled when Facebook issues each code, at a seeded random delay from that moment.
     const approvalErrors: Record<string, number> = {};
@@ -234,6 +242,8 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const durationSeconds = (Date.now() - started) / 1000;
     const rssAfter = groupRssBytes(w.pid);
     rssPeak = Math.max(rssPeak, rssAfter);
+    const workerStates = states.stop();
+    const workerCpuMs = cpuBetween(cpuBefore, groupCpu(w.pid)).byName['workerd (Worker)'] ?? 0;
     f.events.off('change', onFacebook);
     d.events.off('change', onDiscord);
 
@@ -297,6 +307,8 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       approvalToEditMs: { p50: percentile(approvalToEdit, 50), p99, max: Math.max(...approvalToEdit), mean: mean(approvalToEdit) },
       workerLog: countWorkerLog(w.output()),
       rssBytes: { before: rssBefore, after: rssAfter, peak: rssPeak },
+      workerStates,
+      workerCpuMs,
       durationSeconds,
       budgets: {
         tooFastZero: tooFast === 0,
@@ -308,6 +320,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
   } finally {
     for (const timer of timers) clearTimeout(timer);
     clearInterval(sampler);
+    states?.stop();
     await worker?.stop().catch(() => undefined);
     await discord?.close();
     await facebook?.close();

@@ -112,6 +112,12 @@ export function loginRows(result: LoginsResult): Row[] {
       verdict: verdict(result.budgets.approvalToEditP99WithinIntervalPlus1s),
     },
     {
+      figure: 'Worker\'s workerd while logging in: running / disk wait / idle; CPU per poll',
+      value: `${percentages(result.workerStates)}; ${(result.workerCpuMs / Math.max(1, result.polls.total)).toFixed(2)} ms (all login work / Graph polls)`,
+      budget: '',
+      verdict: '',
+    },
+    {
       figure: 'wrangler dev RSS before → after (peak)',
       value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)})`,
       budget: '',
@@ -142,4 +148,10 @@ export function markdownTable(rows: Row[]): string {
     '|---|---|---|---|',
     ...rows.map((row) => `| ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.budget)} | ${row.verdict} |`),
   ].join('\n');
+}
+
+function percentages(states: { samples: number; running: number; diskWait: number; idle: number }): string {
+  if (states.samples === 0) return 'no samples';
+  const share = (n: number) => `${Math.round((n / states.samples) * 100)}%`;
+  return `${share(states.running)} / ${share(states.diskWait)} / ${share(states.idle)} (${states.samples} samples)`;
 }
