@@ -16,6 +16,8 @@ import {
   nextStep,
   pollAnswered,
   pollStarted,
+  MAX_PROFILE_TRIES,
+  profileFetchFailed,
   profileUnavailable,
   startLogin,
   TOKEN_LIFETIME_MS,
@@ -212,6 +214,27 @@ describe('login state machine: success', () => {
     // Events for the finished login change nothing.
     expect(loginSucceeded(state, 's1', { content: 'again' }, render)).toEqual(emptyState());
     expect(pollAnswered(state, 's1', { kind: 'authorized' }, T0 + 7_002, render)).toEqual(emptyState());
+  });
+
+  it('a failed profile read is retried after 1 s, then 2 s, never polling meanwhile; the third failure ends the login', () => {
+    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    // A slow /me (its answer at T0+10.5 s): the retry falls after the next poll slot (T0+11 s), and at that slot
+    // nothing is polled: only the profile read is due, after its backoff.
+    state = profileFetchFailed(state, 's1', T0 + 10_500, render);
+    expect(stepAt(state, T0 + 11_200)).toEqual({ kind: 'sleep', until: T0 + 11_500 });
+    expect(stepAt(state, T0 + 11_500)).toMatchObject({ kind: 'fetch-profile' });
+    state = profileFetchFailed(state, 's1', T0 + 11_600, render);
+    expect(stepAt(state, T0 + 11_700)).toEqual({ kind: 'sleep', until: T0 + 13_600 });
+    expect(MAX_PROFILE_TRIES).toBe(3);
+    state = profileFetchFailed(state, 's1', T0 + 13_700, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:profile-unavailable']);
+  });
+
+  it('a dead code (Graph error 100) ends the login at once with its own reason', () => {
+    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'code-rejected' }, T0 + 6_000, render);
+    expect(state.current).toBeUndefined();
+    expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:code-rejected']);
   });
 
   it('an approval whose profile cannot be read ends with a clear failure', () => {
