@@ -100,7 +100,7 @@ export interface StateSampler {
   stop(): { samples: number; running: number; diskWait: number; idle: number };
 }
 
-export function sampleProcessStates(pids: readonly number[], everyMs = 10): StateSampler {
+export function sampleProcessStates(pids: readonly number[], everyMs: number): StateSampler {
   const counts = { samples: 0, running: 0, diskWait: 0, idle: 0 };
   const timer = setInterval(() => {
     for (const pid of pids) {

@@ -69,7 +69,7 @@ export interface LoginsResult {
   /** Warnings and errors the Worker logged (wrangler dev at --log-level warn), by kind. */
   workerLog: Record<string, number>;
   rssBytes: { before: number; after: number; peak: number };
-  /** Scheduler states of the workerd process running the Worker, sampled every 10 ms while the logins ran. */
+  /** Scheduler states of the workerd process running the Worker, sampled every 50 ms while the logins ran. */
   workerStates: { samples: number; running: number; diskWait: number; idle: number };
   /** CPU time of that process over the whole run: every /login, poll, profile read, D1 write and edit. */
   workerCpuMs: number;

@@ -196,11 +196,12 @@ export class LoginSession extends DurableObject<Env> {
       console.error(`profile could not be read: ${describe(error)}`);
       // Facebook refusing the token (a 4xx) will not change; a timeout, network error or 5xx may.
       const refused = error instanceof GraphApiError && error.status >= 400 && error.status < 500;
-      const loaded = await this.#load();
-      const state = refused
-        ? profileUnavailable(loaded, session.id, 'profile-unavailable', conclusionMessage)
-        : profileFetchFailed(loaded, session.id, Date.now(), conclusionMessage);
-      await this.#store(state);
+      const state = await this.#update((s) =>
+        refused
+          ? profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage)
+          : profileFetchFailed(s, session.id, Date.now(), conclusionMessage),
+      );
+      // The token stays only while its login may still try again.
       if (state.current?.id !== session.id) this.#accessTokens.delete(session.id);
       return;
     }
@@ -271,7 +272,9 @@ export class LoginSession extends DurableObject<Env> {
   }
 
   /** Applies an outcome to the state as it is now in storage: a /login or Cancel may have come in meanwhile. */
-  async #update(apply: (state: State) => State): Promise<void> {
-    await this.#store(apply(await this.#load()));
+  async #update(apply: (state: State) => State): Promise<State> {
+    const state = apply(await this.#load());
+    await this.#store(state);
+    return state;
   }
 }

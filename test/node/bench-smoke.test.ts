@@ -83,5 +83,11 @@ describe('npm run bench -- --quick', () => {
     expect(logins.approvalToEditMs.p99).toBeLessThan(15_000);
     expect(logins.rssBytes.before).toBeGreaterThan(10 * 1024 * 1024);
     expect(logins.rssBytes.after).toBeGreaterThan(0);
+    // The Worker's workerd was found and sampled, and its CPU over the logins counted.
+    const states = logins.workerStates;
+    expect(states.samples).toBeGreaterThan(0);
+    expect(states.running + states.diskWait + states.idle).toBe(states.samples);
+    expect(logins.workerCpuMs).toBeGreaterThan(0);
+    expect(output).toContain("Worker's workerd while logging in");
   });
 });

@@ -69,7 +69,7 @@ describe('/login end to end through wrangler dev', () => {
     expect(link.url).toBe(`${facebook.url}/device?user_code=${userCode}`);
 
     // Let it poll a few times at the 1 s interval, then approve.
-    await waitUntil(() => (facebook.deviceLogin(userCode)?.polls.length ?? 0) >= 2, 10_000);
+    await facebook.waitForDeviceLogin((login) => login.userCode === userCode && login.polls.length >= 2, 10_000);
     const approvedAt = Date.now();
     facebook.approve(userCode, { name: 'Grace Hopper' });
     const done = await finalTitle(messageId, 'Logged in as Grace Hopper');
@@ -100,28 +100,20 @@ describe('/login end to end through wrangler dev', () => {
     // A clock for "long enough": a login started after the cancel, polled twice, proves that two intervals went by
     // with the Worker's alarms running.
     const marker = await loginShowingCode();
-    await waitUntil(() => facebook.deviceLogin(marker.userCode)!.polls.length >= 2, 15_000);
+    await facebook.waitForDeviceLogin((login) => login.userCode === marker.userCode && login.polls.length >= 2, 15_000);
     expect(facebook.deviceLogin(userCode)!.polls.length).toBe(polls);
     expect(facebook.deviceLogin(userCode)!.state).toBe('pending');
   });
 
   it('survives wrangler dev being killed mid-poll: after a restart the same login completes, never polling early', async () => {
     const { messageId, userCode } = await loginShowingCode();
-    await waitUntil(() => (facebook.deviceLogin(userCode)?.polls.length ?? 0) >= 1, 10_000);
+    await facebook.waitForDeviceLogin((login) => login.userCode === userCode && login.polls.length >= 1, 10_000);
     await worker.kill();
     worker = await start();
     const pollsBefore = facebook.deviceLogin(userCode)!.polls.length;
-    await waitUntil(() => facebook.deviceLogin(userCode)!.polls.length > pollsBefore, 15_000);
+    await facebook.waitForDeviceLogin((login) => login.userCode === userCode && login.polls.length > pollsBefore, 15_000);
     facebook.approve(userCode, { name: 'Katherine Johnson' });
     await finalTitle(messageId, 'Logged in as Katherine Johnson');
     expect(facebook.deviceLogin(userCode)!.tooFastPolls).toBe(0);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
