@@ -3,7 +3,6 @@
  * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page.
  */
 import { Router, type IRequest } from 'itty-router';
-import { ConfigError } from './config.ts';
 import { handleInteractionRequest } from './discord/interactions.ts';
 import type { Env } from './env.ts';
 import { textResponse } from './http.ts';
@@ -17,11 +16,6 @@ type Args = [Env, ExecutionContext];
 const methodNotAllowed = (allow: string) => () => textResponse(405, 'method not allowed', { allow });
 
 function onError(error: unknown): Response {
-  if (error instanceof ConfigError) {
-    // The message names the variable and the problem, never the value.
-    console.error(error.message);
-    return textResponse(500, 'the bot is misconfigured; see the Worker logs');
-  }
   console.error('unhandled error:', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return textResponse(500, 'internal error');
 }

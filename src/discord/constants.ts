@@ -9,24 +9,26 @@ export const InteractionType = {
   Ping: 1,
   ApplicationCommand: 2,
   MessageComponent: 3,
+  ApplicationCommandAutocomplete: 4,
 } as const satisfies {
   Ping: D.InteractionType.Ping;
   ApplicationCommand: D.InteractionType.ApplicationCommand;
   MessageComponent: D.InteractionType.MessageComponent;
+  ApplicationCommandAutocomplete: D.InteractionType.ApplicationCommandAutocomplete;
 };
 
 export const InteractionResponseType = {
   Pong: 1,
   ChannelMessageWithSource: 4,
   DeferredChannelMessageWithSource: 5,
-  DeferredMessageUpdate: 6,
   UpdateMessage: 7,
+  ApplicationCommandAutocompleteResult: 8,
 } as const satisfies {
   Pong: D.InteractionResponseType.Pong;
   ChannelMessageWithSource: D.InteractionResponseType.ChannelMessageWithSource;
   DeferredChannelMessageWithSource: D.InteractionResponseType.DeferredChannelMessageWithSource;
-  DeferredMessageUpdate: D.InteractionResponseType.DeferredMessageUpdate;
   UpdateMessage: D.InteractionResponseType.UpdateMessage;
+  ApplicationCommandAutocompleteResult: D.InteractionResponseType.ApplicationCommandAutocompleteResult;
 };
 
 export const MessageFlags = {
@@ -53,6 +55,12 @@ export const ButtonStyle = {
   Secondary: D.ButtonStyle.Secondary;
   Danger: D.ButtonStyle.Danger;
   Link: D.ButtonStyle.Link;
+};
+
+export const ApplicationCommandOptionType = {
+  String: 3,
+} as const satisfies {
+  String: D.ApplicationCommandOptionType.String;
 };
 
 export const ApplicationCommandType = {

@@ -1,19 +1,22 @@
 /**
  * POST /interactions: Discord's interactions endpoint. Reads the raw body once (bounded), verifies the
- * signature over `timestamp + body` before parsing anything, then dispatches.
+ * signature over `timestamp + body` before parsing anything, parses the interaction into a typed value (or
+ * refuses it), then dispatches.
  */
-import type { APIInteraction } from 'discord-api-types/v10';
-import { loadConfig } from '../config.ts';
+import { discordSetting, interactionsSetting } from '../config.ts';
 import type { Env } from '../env.ts';
 import { jsonResponse, readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
-import { dispatch, UnsupportedInteractionError } from './dispatch.ts';
+import { dispatch } from './dispatch.ts';
+import { parseInteraction } from './interaction.ts';
 import { isFreshTimestamp, isValidDiscordSignature } from './verify.ts';
 
 /** Discord's interaction payloads are a few KiB; anything near this is not from Discord. */
 export const MAX_INTERACTION_BODY_BYTES = 1024 * 1024;
 
 export async function handleInteractionRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const config = loadConfig(env);
+  // Without a usable public key nothing can be verified, so nothing is accepted.
+  const publicKey = interactionsSetting(env);
+  if (!publicKey.ok) return textResponse(500, 'the bot is misconfigured; see the Worker logs');
 
   const signature = request.headers.get('x-signature-ed25519');
   const timestamp = request.headers.get('x-signature-timestamp');
@@ -23,24 +26,27 @@ export async function handleInteractionRequest(request: Request, env: Env, ctx: 
   if (body === TOO_LARGE) return textResponse(413, 'request body too large');
 
   if (!isFreshTimestamp(timestamp, Date.now())) return textResponse(401, 'stale or invalid request timestamp');
-  if (!(await isValidDiscordSignature(body, signature, timestamp, config.discordPublicKey))) {
+  if (!(await isValidDiscordSignature(body, signature, timestamp, publicKey.value))) {
     return textResponse(401, 'invalid request signature');
   }
 
-  let interaction: APIInteraction;
+  let json: unknown;
   try {
-    interaction = JSON.parse(new TextDecoder().decode(body)) as APIInteraction;
+    json = JSON.parse(new TextDecoder().decode(body));
   } catch {
     return textResponse(400, 'body is not JSON');
   }
-  if (interaction === null || typeof interaction !== 'object' || typeof interaction.type !== 'number') {
-    return textResponse(400, 'not an interaction');
+  const parsed = parseInteraction(json);
+  if (!parsed.ok) {
+    console.warn(`malformed interaction refused: ${parsed.problem}`);
+    return textResponse(400, `malformed interaction: ${parsed.problem}`);
   }
-
-  try {
-    return jsonResponse(await dispatch(interaction, { config, env, ctx }));
-  } catch (error) {
-    if (error instanceof UnsupportedInteractionError) return textResponse(400, `unsupported: ${error.message}`);
-    throw error;
+  const { interaction } = parsed;
+  const discord = discordSetting(env);
+  const expectedApplication = discord.ok ? discord.value.applicationId : undefined;
+  if (interaction.kind !== 'ping' && expectedApplication !== undefined && interaction.applicationId !== expectedApplication) {
+    console.warn('malformed interaction refused: application_id is not this application');
+    return textResponse(400, 'malformed interaction: application_id is not this application');
   }
+  return jsonResponse(await dispatch(interaction, { env, ctx }));
 }

@@ -21,7 +21,12 @@ export interface DeviceAuthorization {
   intervalSeconds: number;
 }
 
-/** Graph subcodes of `device/login_status`. */
+/**
+ * Graph subcodes of `device/login_status` (constants in Facebook's Android SDK, DeviceAuthDialog.kt). The bodies
+ * of pending, slow-down and expired answers were captured in public test fixtures (observed); the body of a
+ * declined login was not (assumed: an OAuthException with subcode 1349173, `code` unknown). So the answer is
+ * classified by subcode alone, whatever its `code` and HTTP status (PLATFORM.md §1.2).
+ */
 export const DeviceLoginSubcode = {
   Pending: 1349174,
   SlowDown: 1349172,
@@ -71,9 +76,10 @@ export type DeviceLoginStatus =
   | { kind: 'declined' }
   | { kind: 'expired' }
   /**
-   * Graph error 100 without a device subcode: Facebook does not know the code (any more). It answers this way for
-   * a code that was already redeemed, which happens when the answer carrying the token was lost (a timeout).
-   * Polling again cannot help.
+   * Graph error 100 without a device subcode: Facebook does not know the code (any more). What Facebook answers
+   * for a code that was already redeemed (the answer carrying the token was lost, e.g. to a timeout) is not
+   * documented anywhere: assumed to be this error (it is Graph's "invalid parameter"), and if it is the expired
+   * subcode instead, the login ends as expired, which is just as sensible. Either way, polling again cannot help.
    */
   | { kind: 'code-rejected' }
   | { kind: 'authorized'; accessToken: string }
@@ -121,17 +127,30 @@ export interface FacebookProfile {
   id: string;
   name: string;
   pictureUrl: string | undefined;
+  /** The permissions the user granted (people may decline optional ones), as Graph reports them. */
+  grantedScopes: string[];
 }
 
-/** `GET {graph}/me?fields=id,name,picture` with the user's token (and `appsecret_proof`). */
+/** The granted permissions in `/me`'s `permissions` field: `{data: [{permission, status}]}`. */
+function grantedPermissions(permissions: unknown): string[] {
+  const data = (permissions as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return [];
+  return data
+    .filter((entry): entry is { permission: string; status: string } =>
+      typeof entry?.permission === 'string' && /^[a-z_]{1,64}$/.test(entry.permission) && entry.status === 'granted',
+    )
+    .map((entry) => entry.permission);
+}
+
+/**
+ * `GET {graph}/me?fields=id,name,picture,permissions` with the user's token in the Authorization header (and
+ * `appsecret_proof`, which Graph still takes as a parameter).
+ */
 export async function fetchProfile(graph: GraphClient, accessToken: string, appSecret: string): Promise<FacebookProfile> {
   const route = '/me';
   const { status, body } = await graph.call('GET', route, {
-    params: {
-      fields: 'id,name,picture',
-      access_token: accessToken,
-      appsecret_proof: await appSecretProof(accessToken, appSecret),
-    },
+    bearer: accessToken,
+    params: { fields: 'id,name,picture,permissions', appsecret_proof: await appSecretProof(accessToken, appSecret) },
   });
   const error = graphError(body);
   if (error) throw new GraphApiError('GET', route, status, error);
@@ -140,5 +159,10 @@ export async function fetchProfile(graph: GraphClient, accessToken: string, appS
     throw new GraphUnavailableError('GET', route, status, 'the profile lacks id or name');
   }
   const url = (picture as { data?: { url?: unknown } } | undefined)?.data?.url;
-  return { id, name, pictureUrl: typeof url === 'string' && /^https?:\/\//.test(url) && url.length <= 2000 ? url : undefined };
+  return {
+    id,
+    name,
+    pictureUrl: typeof url === 'string' && /^https?:\/\//.test(url) && url.length <= 2000 ? url : undefined,
+    grantedScopes: grantedPermissions(body.permissions),
+  };
 }

@@ -35,9 +35,7 @@ export async function revokeAppPermissions(
 ): Promise<RevokeOutcome> {
   let answer;
   try {
-    answer = await graph.call('DELETE', `/${encodeURIComponent(facebookUserId)}/permissions`, {
-      params: { access_token: appAccessToken(app) },
-    });
+    answer = await graph.call('DELETE', `/${encodeURIComponent(facebookUserId)}/permissions`, { bearer: appAccessToken(app) });
   } catch (error) {
     if (error instanceof GraphTimeoutError) return { kind: 'timeout', timeoutMs: error.timeoutMs };
     if (error instanceof GraphUnavailableError && error.status !== 0) return { kind: 'facebook-error', status: error.status };

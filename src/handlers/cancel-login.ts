@@ -1,6 +1,7 @@
 import { InteractionResponseType } from '../discord/constants.ts';
-import { invokingUserId, type ComponentHandler } from '../discord/dispatch.ts';
+import type { ComponentHandler } from '../discord/handler.ts';
 import { ephemeralMessage } from '../discord/messages.ts';
+import { loginSession } from '../login/stub.ts';
 import { cancelledMessage, parseCancelCustomId } from '../login/views.ts';
 
 /**
@@ -8,11 +9,9 @@ import { cancelledMessage, parseCancelCustomId } from '../login/views.ts';
  * may cancel. The message turns into "cancelled" in the same answer (type 7).
  */
 export const cancelLogin: ComponentHandler = async (interaction, { env }) => {
-  const target = parseCancelCustomId(interaction.data.custom_id);
-  const clicker = invokingUserId(interaction);
-  if (!target || !clicker) return ephemeralMessage('This button is not valid any more.');
-  const session = env.LOGIN_SESSIONS.get(env.LOGIN_SESSIONS.idFromName(target.discordUserId));
-  const result = await session.cancel(target.sessionId, clicker);
+  const target = parseCancelCustomId(interaction.customId);
+  if (!target) return ephemeralMessage('This button is not valid any more.');
+  const result = await loginSession(env, target.discordUserId).cancel(target.sessionId, interaction.userId);
   switch (result) {
     case 'cancelled': {
       const { content, embeds, components, allowed_mentions } = cancelledMessage();

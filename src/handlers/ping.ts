@@ -1,4 +1,4 @@
-import type { CommandHandler } from '../discord/dispatch.ts';
+import type { CommandHandler } from '../discord/handler.ts';
 import { ephemeralMessage } from '../discord/messages.ts';
 
 /** `/ping`: proves the endpoint is reachable and verifying signatures. */

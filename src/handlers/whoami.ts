@@ -1,12 +1,10 @@
-import { invokingUserId, type CommandHandler } from '../discord/dispatch.ts';
+import type { CommandHandler } from '../discord/handler.ts';
 import { discordTimestamp, ephemeralMessage, escapeMarkdown, truncate } from '../discord/messages.ts';
 import { findByDiscordUser } from '../links/store.ts';
 
-/** `/whoami`: which Facebook account the caller is linked to, and since when. Only the caller sees it. */
+/** `/whoami`: which Facebook account the caller is linked to, since when, and what they granted. Only they see it. */
 export const whoami: CommandHandler = async (interaction, { env }) => {
-  const discordUserId = invokingUserId(interaction);
-  if (!discordUserId) return ephemeralMessage('Could not tell who you are. Please try again.');
-  const link = await findByDiscordUser(env.DB, discordUserId);
+  const link = await findByDiscordUser(env.DB, interaction.userId);
   if (!link) return ephemeralMessage('Your Discord account is not linked to a Facebook account. Use `/login` to link one.');
   const scopes = link.scopes.length > 0 ? link.scopes.map((scope) => `\`${scope}\``).join(', ') : 'none';
   return ephemeralMessage(

@@ -26,6 +26,9 @@ export const MAX_POLL_BACKOFF_MS = 60_000;
 /** Right after a deferred answer Discord sometimes reports the token unknown for a few seconds. */
 export const EARLY_TOKEN_GRACE_MS = 10_000;
 export const MAX_DISCORD_FAILURES = 4;
+/** `/login` abuse limit: at most this many starts per user within {@link LOGIN_RATE_WINDOW_MS}. */
+export const MAX_LOGINS_PER_WINDOW = 3;
+export const LOGIN_RATE_WINDOW_MS = 60_000;
 
 export interface DeviceCode {
   /** Sent only to Facebook. */
@@ -61,6 +64,8 @@ export interface Session {
   authorizedAt?: number;
   /** The code message has been shown in Discord. */
   codeShown: boolean;
+  /** Discord refused the code message: show the code as plain text instead. */
+  codeFallback?: boolean;
   discordFailures: number;
   discordRetryAt?: number;
 }
@@ -68,8 +73,16 @@ export interface Session {
 /** A final message owed to an interaction whose login is over. */
 export interface FinalEdit {
   id: string;
-  /** How the login ended: a success message names the Facebook account, which matters when erasing data. */
-  kind: Conclusion['kind'] | 'erased';
+  /**
+   * How the login ended (a success message names the Facebook account, which matters when erasing data), or
+   * `logout` for the outcome of a /logout.
+   */
+  kind: Conclusion['kind'] | 'erased' | 'logout';
+  /**
+   * Bumped whenever `message` is replaced, so that the answer to an edit sent with an older message never removes
+   * the newer one from the outbox.
+   */
+  revision: number;
   applicationId: string;
   interactionToken: string;
   startedAt: number;
@@ -78,12 +91,38 @@ export interface FinalEdit {
   notBefore?: number;
 }
 
+/** The account a /logout removed, kept only until the provider was asked to revoke the app's access. */
+export interface UnlinkedAccount {
+  facebookUserId: string;
+  name: string;
+}
+
+/** A deferred /logout: unlink (D1), then revoke at the provider, then edit the reply with what happened. */
+export interface LogoutJob {
+  id: string;
+  discordUserId: string;
+  applicationId: string;
+  interactionToken: string;
+  startedAt: number;
+  /** Set once the link is deleted: `null` when there was none. Recorded so that a re-run never says "not linked". */
+  unlinked?: UnlinkedAccount | null;
+}
+
 export interface State {
   current?: Session;
   outbox: FinalEdit[];
+  logouts: LogoutJob[];
+  /**
+   * When this user's recent /login starts were accepted (for the rate limit). They do not keep the object's
+   * storage alive: when nothing else is left, the object forgets everything and keeps these in memory only.
+   */
+  recentStarts: number[];
 }
 
-export const emptyState = (): State => ({ outbox: [] });
+export const emptyState = (): State => ({ outbox: [], logouts: [], recentStarts: [] });
+
+/** Nothing left to do: the object may erase its storage (the rate limit's timestamps stay in memory). */
+export const isEmpty = (state: State) => !state.current && state.outbox.length === 0 && state.logouts.length === 0;
 
 /** How a login ended, and what its message says. */
 export type Conclusion =
@@ -104,6 +143,7 @@ export type Step =
   | { kind: 'request-device-code'; session: Session }
   | { kind: 'poll'; session: Session }
   | { kind: 'final-edit'; edit: FinalEdit }
+  | { kind: 'logout'; job: LogoutJob }
   | { kind: 'sleep'; until: number }
   | { kind: 'idle' };
 
@@ -127,13 +167,14 @@ function conclude(state: State, conclusion: Conclusion, render: RenderConclusion
   const edit: FinalEdit = {
     id: session.id,
     kind: conclusion.kind,
+    revision: 0,
     applicationId: session.applicationId,
     interactionToken: session.interactionToken,
     startedAt: session.startedAt,
     message: render(conclusion, session),
     failures: 0,
   };
-  return { current: undefined, outbox: [...state.outbox.filter((e) => e.id !== session.id), edit] };
+  return { ...state, current: undefined, outbox: [...state.outbox.filter((e) => e.id !== session.id), edit] };
 }
 
 function updateCurrent(state: State, sessionId: string, change: (session: Session) => Session): State {
@@ -152,11 +193,22 @@ export interface StartLogin {
   locale: string;
 }
 
-/** A /login: starts a session; one in progress is superseded (its message will say so, its code is dropped). */
+/** When the user may start another login: `undefined` now, else the time. */
+export function loginAllowedAt(state: State, now: number): number | undefined {
+  const recent = state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS);
+  if (recent.length < MAX_LOGINS_PER_WINDOW) return undefined;
+  return recent[recent.length - MAX_LOGINS_PER_WINDOW]! + LOGIN_RATE_WINDOW_MS;
+}
+
+/**
+ * A /login: starts a session; one in progress is superseded (its message will say so, its code is dropped).
+ * The caller checks {@link loginAllowedAt} first.
+ */
 export function startLogin(state: State, start: StartLogin, now: number, render: RenderConclusion): State {
   const superseded = conclude(state, { kind: 'replaced' }, render);
   return {
     ...superseded,
+    recentStarts: [...state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS), now],
     current: {
       id: start.sessionId,
       discordUserId: start.discordUserId,
@@ -283,7 +335,9 @@ export function facebookDataErased(state: State, erased: DiscordMessage): State 
   if (!state.outbox.some((edit) => edit.kind === 'success')) return state;
   return {
     ...state,
-    outbox: state.outbox.map((edit) => (edit.kind === 'success' ? { ...edit, kind: 'erased', message: erased } : edit)),
+    outbox: state.outbox.map((edit) =>
+      edit.kind === 'success' ? { ...edit, kind: 'erased', message: erased, revision: edit.revision + 1, failures: 0 } : edit,
+    ),
   };
 }
 
@@ -291,6 +345,33 @@ export function facebookDataErased(state: State, erased: DiscordMessage): State 
 export function cancelled(state: State, sessionId: string): State {
   if (state.current?.id !== sessionId) return state;
   return { ...state, current: undefined };
+}
+
+/** A /logout, deferred: the reply is edited with its outcome once the link is gone and the provider was asked. */
+export function logoutRequested(state: State, job: Omit<LogoutJob, 'unlinked'>): State {
+  return { ...state, logouts: [...state.logouts.filter((j) => j.id !== job.id), job] };
+}
+
+/** The link is deleted (or there was none): recorded before the provider is asked to revoke. */
+export function logoutUnlinked(state: State, jobId: string, unlinked: UnlinkedAccount | null): State {
+  return { ...state, logouts: state.logouts.map((job) => (job.id === jobId ? { ...job, unlinked } : job)) };
+}
+
+/** The logout is complete: its reply is owed, with `message`. */
+export function logoutDone(state: State, jobId: string, message: DiscordMessage): State {
+  const job = state.logouts.find((j) => j.id === jobId);
+  if (!job) return state;
+  const edit: FinalEdit = {
+    id: job.id,
+    kind: 'logout',
+    revision: 0,
+    applicationId: job.applicationId,
+    interactionToken: job.interactionToken,
+    startedAt: job.startedAt,
+    message,
+    failures: 0,
+  };
+  return { ...state, logouts: state.logouts.filter((j) => j.id !== jobId), outbox: [...state.outbox, edit] };
 }
 
 /** What a Discord edit came back with. */
@@ -332,15 +413,23 @@ export function codeShown(state: State, sessionId: string, result: EditResult, n
   if (result.kind === 'ok') {
     return updateCurrent(state, sessionId, (s) => ({ ...s, codeShown: true, discordFailures: 0, discordRetryAt: undefined }));
   }
+  // Discord refused the message itself (a 4xx): the same message cannot succeed, a plain one may.
+  if (result.kind === 'rejected' && !session.codeFallback) {
+    return updateCurrent(state, sessionId, (s) => ({ ...s, codeFallback: true, discordFailures: 0, discordRetryAt: undefined }));
+  }
   const retry = retryEditAt({ startedAt: session.startedAt, failures: session.discordFailures }, result, now);
   // The user cannot see the code and never will: end the login and forget it.
   if (!retry) return { ...state, current: undefined };
   return updateCurrent(state, sessionId, (s) => ({ ...s, discordFailures: retry.failures, discordRetryAt: retry.at }));
 }
 
-export function finalEditDone(state: State, editId: string, result: EditResult, now: number): State {
+/**
+ * The answer to the final edit sent with `revision` of the message. When the message was replaced meanwhile (the
+ * user's data was erased while the edit was in flight), the entry stays: the newer message is still owed.
+ */
+export function finalEditDone(state: State, editId: string, revision: number, result: EditResult, now: number): State {
   const edit = state.outbox.find((e) => e.id === editId);
-  if (!edit) return state;
+  if (!edit || edit.revision !== revision) return state;
   const retry = retryEditAt(edit, result, now);
   const outbox = retry
     ? state.outbox.map((e) => (e.id === editId ? { ...e, failures: retry.failures, notBefore: retry.at } : e))
@@ -363,11 +452,17 @@ export function advance(state: State, now: number, render: RenderConclusion): St
     next = conclude(next, { kind: 'expired' }, render);
   }
   const live = next.outbox.filter((edit) => now < tokenUsableUntil(edit.startedAt));
-  return live.length === next.outbox.length ? next : { ...next, outbox: live };
+  if (live.length !== next.outbox.length) next = { ...next, outbox: live };
+  const starts = next.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS);
+  if (starts.length !== next.recentStarts.length) next = { ...next, recentStarts: starts };
+  return next;
 }
 
 /** What to do next. Call after {@link advance}. Steps that can run now come first, most urgent first. */
 export function nextStep(state: State, now: number): Step {
+  // A logout's work is done first, and even when its reply can no longer be edited: the user asked for it.
+  const job = state.logouts[0];
+  if (job) return { kind: 'logout', job };
   const wakeups: number[] = [];
   const session = state.current;
   if (session) {

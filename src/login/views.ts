@@ -6,6 +6,7 @@ import type { APIEmbed, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'disc
 import { ButtonStyle, ComponentType } from '../discord/constants.ts';
 import { escapeMarkdown, truncate } from '../discord/messages.ts';
 import type { FacebookProfile } from '../facebook/device-login.ts';
+import { FACEBOOK_APP_SETTINGS_URL, type RevokeOutcome } from '../facebook/permissions.ts';
 import type { Conclusion, DeviceCode, Session } from './session.ts';
 
 export type DiscordMessage = RESTPatchAPIWebhookWithTokenMessageJSONBody;
@@ -73,6 +74,19 @@ export function codeMessage(session: Session, device: DeviceCode): DiscordMessag
   };
 }
 
+/**
+ * The code and the link as plain text, for when Discord refuses the usual message (a 4xx other than an expired
+ * token): the user must still be able to log in.
+ */
+export function minimalCodeMessage(device: DeviceCode): DiscordMessage {
+  return {
+    content: `Log in with Facebook: open ${verificationLink(device)} and enter the code ${device.userCode}`,
+    allowed_mentions: noMentions,
+    embeds: [],
+    components: [],
+  };
+}
+
 function notice(title: string, description: string, color: number): DiscordMessage {
   return { content: '', allowed_mentions: noMentions, embeds: [{ title, description, color }], components: [] };
 }
@@ -126,4 +140,43 @@ export function conclusionMessage(conclusion: Conclusion, _session: Session): Di
     case 'failed':
       return notice('Login failed', failureText[conclusion.reason], RED);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// /logout
+
+const plain = (content: string): DiscordMessage => ({ content, allowed_mentions: noMentions, embeds: [], components: [] });
+const removeItYourself = `please remove the app yourself at <${FACEBOOK_APP_SETTINGS_URL}>`;
+
+function revokeSentence(outcome: RevokeOutcome): string {
+  switch (outcome.kind) {
+    case 'revoked':
+      return 'Facebook confirmed that this app no longer has access to your Facebook account.';
+    case 'refused':
+      return (
+        `Facebook refused to remove this app's access (HTTP ${outcome.status}` +
+        `${outcome.code !== undefined ? `, Graph error ${outcome.code}` : ''}), so ${removeItYourself}.`
+      );
+    case 'facebook-error':
+      return `Facebook answered with an error (HTTP ${outcome.status}), so it may still give this app access; ${removeItYourself}.`;
+    case 'timeout':
+      return (
+        `Facebook did not answer within ${outcome.timeoutMs / 1000} s, so it is unknown whether it removed this ` +
+        `app's access; to be sure, ${removeItYourself}.`
+      );
+    case 'unreachable':
+      return `Facebook could not be reached, so ${removeItYourself}.`;
+  }
+}
+
+export const notLinkedMessage = (): DiscordMessage =>
+  plain(
+    'You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove. ' +
+      `If Facebook still lists this app, you can remove it at <${FACEBOOK_APP_SETTINGS_URL}>.`,
+  );
+
+/** What /logout did: the link is gone here; whether Facebook confirmed the revocation. */
+export function logoutMessage(unlinked: { name: string }, outcome: RevokeOutcome): DiscordMessage {
+  const name = escapeMarkdown(truncate(unlinked.name, 200));
+  return plain(`Logged out: your link to the Facebook account **${name}** is deleted here.\n${revokeSentence(outcome)}`);
 }

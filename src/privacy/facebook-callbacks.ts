@@ -3,8 +3,9 @@
  * /facebook/data-deletion, each with a form field `signed_request` (PLATFORM.md §1.6). Nothing is deleted unless
  * the signature verifies; a bad or missing one is a 400.
  */
-import { loadConfig } from '../config.ts';
+import { siteSetting } from '../config.ts';
 import type { Env } from '../env.ts';
+import { facebookSetting } from '../facebook/settings.ts';
 import { verifySignedRequest } from '../facebook/signed-request.ts';
 import { jsonResponse, readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
 import { eraseFacebookUser, eraseFacebookUserOnRequest } from '../links/erase.ts';
@@ -31,7 +32,9 @@ async function signedRequestField(body: Uint8Array, contentType: string | null):
 type Verified = { facebookUserId: string } | { response: Response };
 
 async function verifiedUser(request: Request, env: Env): Promise<Verified> {
-  const appSecret = loadConfig(env).facebookAppSecret;
+  const facebook = facebookSetting(env);
+  if (!facebook?.ok) return { response: textResponse(503, 'Facebook is not set up on this bot; the operator can see why in the Worker logs') };
+  const appSecret = facebook.value.appSecret;
   const body = await readBodyWithLimit(request, MAX_CALLBACK_BODY_BYTES);
   if (body === TOO_LARGE) return { response: textResponse(413, 'request body too large') };
   const signedRequest = await signedRequestField(body, request.headers.get('content-type'));
@@ -51,9 +54,13 @@ export async function handleDeauthorize(request: Request, env: Env): Promise<Res
 
 /** The user asked Facebook to have their data deleted: forget them, and answer with a status URL and code. */
 export async function handleDataDeletion(request: Request, env: Env): Promise<Response> {
+  // Without the public URL there is no status page to point Facebook to: refuse before erasing anything, so that
+  // Facebook retries once the operator has fixed it.
+  const site = siteSetting(env);
+  if (!site.ok) return textResponse(503, 'the data-deletion status page is not set up; the operator can see why in the Worker logs');
   const verified = await verifiedUser(request, env);
   if ('response' in verified) return verified.response;
   const { confirmationCode } = await eraseFacebookUserOnRequest(env, verified.facebookUserId, Date.now());
-  const url = `${loadConfig(env).publicBaseUrl}/facebook/deletion?code=${confirmationCode}`;
+  const url = `${site.value.publicBaseUrl}/facebook/deletion?code=${confirmationCode}`;
   return jsonResponse({ url, confirmation_code: confirmationCode });
 }

@@ -2,7 +2,7 @@
  * GET /privacy (the privacy policy Facebook and Discord ask for) and GET /facebook/deletion?code=... (the status
  * page a data-deletion request's answer points to). Plain, small, self-contained HTML.
  */
-import { loadConfig, type Config } from '../config.ts';
+import { siteSetting, type SiteSettings } from '../config.ts';
 import type { Env } from '../env.ts';
 import { FACEBOOK_APP_SETTINGS_URL } from '../facebook/permissions.ts';
 import { html, htmlPage, Html } from '../html.ts';
@@ -18,7 +18,7 @@ function contact(value: string): Html {
   return html`${value}`;
 }
 
-function privacyBody(config: Config): Html {
+function privacyBody(config: SiteSettings): Html {
   const settings = html`<a href="${FACEBOOK_APP_SETTINGS_URL}">facebook.com/settings?tab=applications</a>`;
   return html`<p>This Discord bot is run by ${config.operatorName}. With its <code>/login</code> command you link your
 Discord account to your Facebook account. This page says what the bot keeps about you, why, for how long, and how
@@ -70,8 +70,20 @@ technical logs of requests. The bot writes no names and no Facebook ids into its
 <p>${config.operatorName}: ${contact(config.operatorContact)}</p>`;
 }
 
+/** What a page that needs the site's settings answers while they are missing: a 503 that names nothing secret. */
+export const siteNotSetUp = () =>
+  htmlPage(
+    503,
+    'Not set up yet',
+    html`<p>This page is not available yet: the bot's operator has not finished setting it up. The operator can see
+what is missing in the Worker logs.</p>`,
+    { 'cache-control': 'no-store', 'retry-after': '3600' },
+  );
+
 export function privacyPage(env: Env): Response {
-  return htmlPage(200, 'Privacy policy', privacyBody(loadConfig(env)));
+  const site = siteSetting(env);
+  if (!site.ok) return siteNotSetUp();
+  return htmlPage(200, 'Privacy policy', privacyBody(site.value));
 }
 
 function statusBody(request: DeletionRequest): Html {

@@ -9,6 +9,13 @@ import {
   emptyState,
   facebookDataErased,
   finalEditDone,
+  isEmpty,
+  LOGIN_RATE_WINDOW_MS,
+  loginAllowedAt,
+  logoutDone,
+  logoutRequested,
+  logoutUnlinked,
+  MAX_LOGINS_PER_WINDOW,
   loginSucceeded,
   MAX_DEVICE_REQUEST_FAILURES,
   MAX_POLL_BACKOFF_MS,
@@ -56,6 +63,11 @@ function polling(): State {
 }
 
 const stepAt = (state: State, now: number) => nextStep(advance(state, now, render), now);
+
+/** Nothing left to do or owed (the rate limit's start times aside, which are not work). */
+function expectNothingOwed(state: State) {
+  expect({ ...state, recentStarts: [] }).toEqual(emptyState());
+}
 
 describe('login state machine: starting', () => {
   it('a new login first asks Facebook for a device code, then shows it', () => {
@@ -208,12 +220,12 @@ describe('login state machine: success', () => {
   it('a duplicate alarm after success only delivers the final edit once, then is idle', () => {
     let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = loginSucceeded(state, 's1', { content: 'ok' }, render);
-    state = finalEditDone(state, 's1', { kind: 'ok' }, T0 + 7_000);
-    expect(state).toEqual(emptyState());
+    state = finalEditDone(state, 's1', 0, { kind: 'ok' }, T0 + 7_000);
+    expectNothingOwed(state);
     expect(stepAt(state, T0 + 7_001)).toEqual({ kind: 'idle' });
     // Events for the finished login change nothing.
-    expect(loginSucceeded(state, 's1', { content: 'again' }, render)).toEqual(emptyState());
-    expect(pollAnswered(state, 's1', { kind: 'authorized' }, T0 + 7_002, render)).toEqual(emptyState());
+    expectNothingOwed(loginSucceeded(state, 's1', { content: 'again' }, render));
+    expectNothingOwed(pollAnswered(state, 's1', { kind: 'authorized' }, T0 + 7_002, render));
   });
 
   it('a failed profile read is retried after 1 s, then 2 s, never polling meanwhile; the third failure ends the login', () => {
@@ -259,7 +271,7 @@ describe('login state machine: supersede and cancel', () => {
 
   it('cancel removes the login without a message owed (the button answer shows it)', () => {
     const state = cancelled(polling(), 's1');
-    expect(state).toEqual(emptyState());
+    expectNothingOwed(state);
     expect(stepAt(state, T0 + 6_000)).toEqual({ kind: 'idle' });
   });
 
@@ -284,22 +296,26 @@ describe('login state machine: Discord edits and deadlines', () => {
     const early = codeShown(issued(), 's1', { kind: 'token-gone' }, T0 + 1_100);
     expect(early.current!.discordRetryAt).toBe(T0 + 2_600);
     const late = codeShown(issued(), 's1', { kind: 'token-gone' }, T0 + 20_000);
-    expect(late).toEqual(emptyState());
+    expectNothingOwed(late);
   });
 
-  it('a rejected edit ends the login; a transient one is retried a bounded number of times', () => {
-    expect(codeShown(issued(), 's1', { kind: 'rejected' }, T0 + 1_100)).toEqual(emptyState());
+  it('a rejected code message is retried once as plain text, then ends the login; a transient one is retried a bounded number of times', () => {
+    const fallback = codeShown(issued(), 's1', { kind: 'rejected' }, T0 + 1_100);
+    expect(fallback.current).toMatchObject({ codeFallback: true, codeShown: false });
+    expect(stepAt(fallback, T0 + 1_100)).toMatchObject({ kind: 'show-code' });
+    expectNothingOwed(codeShown(fallback, 's1', { kind: 'rejected' }, T0 + 1_200));
     let state = issued();
     for (let i = 0; i < 3; i++) state = codeShown(state, 's1', { kind: 'transient' }, T0 + 1_100);
     expect(state.current!.discordFailures).toBe(3);
-    expect(codeShown(state, 's1', { kind: 'transient' }, T0 + 1_100)).toEqual(emptyState());
+    expectNothingOwed(codeShown(state, 's1', { kind: 'transient' }, T0 + 1_100));
   });
 
   it('a final edit that hits a rate limit waits; one whose token is gone is dropped', () => {
     const declined = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, T0 + 6_000, render);
-    const limited = finalEditDone(declined, 's1', { kind: 'rate-limited', retryAfterMs: 5_000 }, T0 + 6_100);
+    const limited = finalEditDone(declined, 's1', 0, { kind: 'rate-limited', retryAfterMs: 5_000 }, T0 + 6_100);
     expect(stepAt(limited, T0 + 6_200)).toEqual({ kind: 'sleep', until: T0 + 11_100 });
-    expect(finalEditDone(declined, 's1', { kind: 'token-gone' }, T0 + 60_000)).toEqual(emptyState());
+    expect(stepAt(limited, T0 + 11_100)).toMatchObject({ kind: 'final-edit' });
+    expectNothingOwed(finalEditDone(declined, 's1', 0, { kind: 'token-gone' }, T0 + 60_000));
   });
 
   it('a login ends, without further edits, when its interaction token is about to expire', () => {
@@ -308,7 +324,7 @@ describe('login state machine: Discord edits and deadlines', () => {
     let state = codeShown(deviceCodeIssued(started(), 's1', slow, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
     state = pollAnswered(pollStarted(state, 's1', deadline - 1_000), 's1', { kind: 'pending' }, deadline - 1_000, render);
     expect(stepAt(state, deadline - 10)).toEqual({ kind: 'sleep', until: deadline });
-    expect(advance(state, deadline, render)).toEqual(emptyState());
+    expectNothingOwed(advance(state, deadline, render));
   });
 
   it('every sleep is strictly in the future', () => {
@@ -335,5 +351,53 @@ describe('login state machine: erasure', () => {
     ]);
     expect(JSON.stringify(erased)).not.toContain('Ada');
     expect(facebookDataErased(erased, { content: 'again' })).toBe(erased);
+  });
+});
+
+describe('login state machine: the /login rate limit', () => {
+  it(`allows ${MAX_LOGINS_PER_WINDOW} starts per ${LOGIN_RATE_WINDOW_MS / 1000} s and says when the next one is allowed`, () => {
+    let state = emptyState();
+    for (let i = 0; i < MAX_LOGINS_PER_WINDOW; i++) {
+      expect(loginAllowedAt(state, T0 + i * 1_000)).toBeUndefined();
+      state = started(`s${i}`, T0 + i * 1_000, state);
+    }
+    expect(loginAllowedAt(state, T0 + 10_000)).toBe(T0 + LOGIN_RATE_WINDOW_MS);
+    expect(loginAllowedAt(state, T0 + LOGIN_RATE_WINDOW_MS)).toBeUndefined();
+  });
+
+  it('start times past the window are forgotten as time passes', () => {
+    const state = started('s1', T0);
+    expect(advance(state, T0 + LOGIN_RATE_WINDOW_MS + 1, render).recentStarts).toEqual([]);
+  });
+});
+
+describe('login state machine: /logout', () => {
+  const job = { id: 'j1', discordUserId: '111111111111111111', applicationId: '123', interactionToken: 'token-j1', startedAt: T0 };
+
+  it('a logout is done first, then its outcome is owed to its reply', () => {
+    let state = logoutRequested(polling(), job);
+    expect(stepAt(state, T0 + 2_000)).toEqual({ kind: 'logout', job });
+    state = logoutUnlinked(state, 'j1', { facebookUserId: '42', name: 'Ada' });
+    expect(stepAt(state, T0 + 2_000)).toMatchObject({ kind: 'logout', job: { unlinked: { facebookUserId: '42' } } });
+    state = logoutDone(state, 'j1', { content: 'logged out' });
+    expect(state.logouts).toEqual([]);
+    expect(state.current?.id).toBe('s1');
+    expect(stepAt(state, T0 + 2_000)).toMatchObject({ kind: 'final-edit', edit: { id: 'j1', kind: 'logout', interactionToken: 'token-j1' } });
+  });
+
+  it('an empty state is one with no login, no edit owed and no logout', () => {
+    expect(isEmpty(logoutRequested(emptyState(), job))).toBe(false);
+    expect(isEmpty({ ...emptyState(), recentStarts: [T0] })).toBe(true);
+  });
+});
+
+describe('login state machine: a final edit replaced while in flight', () => {
+  it("the answer to the older message's edit does not remove the newer message", () => {
+    const succeeded = loginSucceeded(pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render), 's1', { content: 'Logged in as Ada' }, render);
+    const sent = succeeded.outbox[0]!;
+    const erased = facebookDataErased(succeeded, { content: 'erased' });
+    const afterOldAnswer = finalEditDone(erased, sent.id, sent.revision, { kind: 'ok' }, T0 + 7_000);
+    expect(afterOldAnswer.outbox.map((e) => [e.kind, e.message.content, e.revision])).toEqual([['erased', 'erased', 1]]);
+    expectNothingOwed(finalEditDone(afterOldAnswer, sent.id, 1, { kind: 'ok' }, T0 + 7_100));
   });
 });

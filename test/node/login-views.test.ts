@@ -94,7 +94,7 @@ describe('login messages', () => {
 
   it('a very long or markdown-laden Facebook name stays within limits and shows literally', () => {
     const name = `**${'N'.repeat(400)}** @everyone`;
-    const message = successMessage({ id: '1', name, pictureUrl: 'https://example.com/p.jpg' }, 'Moved from another account.');
+    const message = successMessage({ id: '1', name, pictureUrl: 'https://example.com/p.jpg', grantedScopes: [] }, 'Moved from another account.');
     expectWithinDiscordLimits(message);
     expect(message.embeds![0]!.title!.endsWith('…')).toBe(true);
     expect(message.embeds![0]!.title!.startsWith('Logged in as \\*\\*NNN')).toBe(true);
@@ -104,7 +104,7 @@ describe('login messages', () => {
   });
 
   it('the success title shows a markdown-laden name literally: every markdown character escaped', () => {
-    const title = (name: string) => successMessage({ id: '1', name, pictureUrl: undefined }, undefined).embeds![0]!.title;
+    const title = (name: string) => successMessage({ id: '1', name, pictureUrl: undefined, grantedScopes: [] }, undefined).embeds![0]!.title;
     expect(title('Ada Lovelace')).toBe('Logged in as Ada Lovelace');
     expect(title('__Ada__ *the* `first` ~~x~~ <@1> [a](b)')).toBe(
       'Logged in as \\_\\_Ada\\_\\_ \\*the\\* \\`first\\` \\~\\~x\\~\\~ \\<\\@1\\> \\[a\\]\\(b\\)',

@@ -1,81 +1,142 @@
+/**
+ * Configuration is validated per feature: one missing or malformed setting breaks only the features that use it,
+ * which answer clearly (an ephemeral "not set up yet", or a 503 page), and the variable is named in one log line
+ * per isolate, never with its value. Only a bad DISCORD_PUBLIC_KEY stops the interactions endpoint, and then it
+ * refuses everything rather than accepting anything unverified.
+ */
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index.ts';
-import { commandInteraction, nowSeconds, sign } from '../support/worker/discord.ts';
+import type { Env } from '../../src/env.ts';
+import { commandInteraction, freshUser, nowSeconds, sign } from '../support/worker/discord.ts';
+import { signedRequest, facebookPayload } from '../support/worker/facebook.ts';
+import { useLoginTestbed } from '../support/worker/login.ts';
 
+useLoginTestbed();
+let logged: { mock: { calls: unknown[][] } };
+beforeEach(() => {
+  logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+});
 afterEach(() => vi.restoreAllMocks());
 
-async function signedPing(): Promise<Request> {
-  const body = JSON.stringify({ type: 1 });
+type Feature = 'ping' | '/ping' | '/login' | '/whoami' | '/logout' | '/privacy' | 'deauthorize' | 'data-deletion';
+const FEATURES: Feature[] = ['ping', '/ping', '/login', '/whoami', '/logout', '/privacy', 'deauthorize', 'data-deletion'];
+
+async function signedInteraction(body: unknown): Promise<Request> {
+  const text = JSON.stringify(body);
   const timestamp = nowSeconds();
   return new Request('https://bot.example/interactions', {
     method: 'POST',
-    headers: { 'x-signature-ed25519': await sign(timestamp, body), 'x-signature-timestamp': timestamp },
-    body,
+    headers: { 'x-signature-ed25519': await sign(timestamp, text), 'x-signature-timestamp': timestamp },
+    body: text,
   });
 }
 
-describe('configuration', () => {
-  it('a missing public key is a 500 configuration error naming the variable, not a 401', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const response = await worker.fetch((await signedPing()) as never, { ...env, DISCORD_PUBLIC_KEY: undefined }, createExecutionContext());
-    expect(response.status).toBe(500);
-    expect(logged).toHaveBeenCalledWith('configuration error: DISCORD_PUBLIC_KEY is not set');
-  });
-
-  it('a malformed value is named in the log line without its value', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const secretLooking = 'not-a-hex-key-but-maybe-a-secret-0123456789';
-    const response = await worker.fetch(
-      (await signedPing()) as never,
-      { ...env, DISCORD_PUBLIC_KEY: secretLooking },
-      createExecutionContext(),
-    );
-    expect(response.status).toBe(500);
-    const lines = logged.mock.calls.map((call) => call.join(' '));
-    expect(lines.some((line) => line.includes('DISCORD_PUBLIC_KEY') && line.includes('malformed'))).toBe(true);
-    expect(lines.join('\n')).not.toContain(secretLooking);
-    expect(await response.text()).not.toContain(secretLooking);
-  });
-
-  it('GET / still answers when configuration is broken (it needs none)', async () => {
-    const response = await worker.fetch(new Request("https://bot.example/") as never, {} as never, createExecutionContext());
-    expect(response.status).toBe(200);
-  });
-
-  it.each([
-    ['DISCORD_APPLICATION_ID', 'abc'],
-    ['FACEBOOK_APP_ID', 'app'],
-    ['FACEBOOK_CLIENT_TOKEN', ''],
-    ['FACEBOOK_APP_SECRET', 'has spaces in it'],
-    ['DISCORD_API_URL', 'not a url'],
-    ['FACEBOOK_GRAPH_URL', 'ftp://graph.example'],
-  ])('rejects %s=%j', (variable, value) => {
-    expect(() => loadConfig({ ...env, [variable]: value })).toThrowError(ConfigError);
-    try {
-      loadConfig({ ...env, [variable]: value });
-    } catch (error) {
-      expect((error as ConfigError).variable).toBe(variable);
+/** What each feature answers under `vars`, in a few words: 'ok', 'not set up', '503', '500'. */
+async function probe(feature: Feature, vars: Env): Promise<string> {
+  const user = freshUser();
+  const call = async (request: Request) => worker.fetch(request as never, vars, createExecutionContext());
+  switch (feature) {
+    case 'ping': {
+      const response = await call(await signedInteraction({ type: 1 }));
+      return response.status === 200 && (await response.text()) === '{"type":1}' ? 'ok' : String(response.status);
     }
+    case '/ping':
+    case '/login':
+    case '/whoami':
+    case '/logout': {
+      const response = await call(await signedInteraction(commandInteraction(feature.slice(1), user)));
+      if (response.status !== 200) return String(response.status);
+      const answer = (await response.json()) as { type: number; data: { content?: string } };
+      if (answer.type === 5) return 'ok';
+      if (answer.data.content?.includes('not set up yet; the operator can see why in the Worker logs')) return 'not set up';
+      return 'ok';
+    }
+    case '/privacy': {
+      const response = await call(new Request('https://bot.example/privacy'));
+      return response.status === 200 ? 'ok' : String(response.status);
+    }
+    case 'deauthorize':
+    case 'data-deletion': {
+      const body = new URLSearchParams({ signed_request: await signedRequest(facebookPayload('1070000000000009')) });
+      const response = await call(
+        new Request(`https://bot.example/facebook/${feature}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: body.toString(),
+        }),
+      );
+      return response.status === 200 ? 'ok' : String(response.status);
+    }
+  }
+}
+
+/** Every feature's answer, as `feature=answer` for the ones that are not 'ok'. */
+async function brokenFeatures(vars: Env): Promise<string[]> {
+  const out: string[] = [];
+  for (const feature of FEATURES) {
+    const answer = await probe(feature, vars);
+    if (answer !== 'ok') out.push(`${feature}=${answer}`);
+  }
+  return out;
+}
+
+const FACEBOOK_BROKEN = ['/login=not set up', 'deauthorize=503', 'data-deletion=503'];
+const SITE_BROKEN = ['/privacy=503', 'data-deletion=503'];
+
+// [variable, blank -> what breaks, malformed value, malformed -> what breaks]
+const MATRIX: Array<[keyof Env & string, string[], string, string[]]> = [
+  ['DISCORD_PUBLIC_KEY', ['ping=500', '/ping=500', '/login=500', '/whoami=500', '/logout=500'], 'not-hex-0123', ['ping=500', '/ping=500', '/login=500', '/whoami=500', '/logout=500']],
+  ['DISCORD_APPLICATION_ID', [], 'abc', ['/login=not set up', '/logout=not set up']],
+  ['DISCORD_API_URL', [], 'not a url', ['/login=not set up', '/logout=not set up']],
+  ['FACEBOOK_APP_ID', FACEBOOK_BROKEN, 'fb-app-7Qx', FACEBOOK_BROKEN],
+  ['FACEBOOK_CLIENT_TOKEN', FACEBOOK_BROKEN, 'c0ffee!', FACEBOOK_BROKEN],
+  ['FACEBOOK_APP_SECRET', FACEBOOK_BROKEN, 'has spaces in it', FACEBOOK_BROKEN],
+  ['FACEBOOK_GRAPH_URL', [], 'ftp://graph.example', FACEBOOK_BROKEN],
+  ['FACEBOOK_SCOPES', [], 'public profile!', FACEBOOK_BROKEN],
+  ['PUBLIC_BASE_URL', SITE_BROKEN, 'https://bot.example/?q=1', SITE_BROKEN],
+  ['OPERATOR_NAME', SITE_BROKEN, 'x'.repeat(201), SITE_BROKEN],
+  ['OPERATOR_CONTACT', SITE_BROKEN, 'y'.repeat(201), SITE_BROKEN],
+];
+
+describe('per-feature configuration', () => {
+  it('with every setting valid, every feature works (the fixture is sane)', async () => {
+    expect(await brokenFeatures({ ...env })).toEqual([]);
   });
 
-  it('defaults the two base URLs to production and strips a trailing slash', () => {
-    const config = loadConfig({ ...env, DISCORD_API_URL: undefined, FACEBOOK_GRAPH_URL: 'http://127.0.0.1:9999/v25.0/' });
-    expect(config.discordApiUrl).toBe('https://discord.com/api/v10');
-    expect(config.facebookGraphUrl).toBe('http://127.0.0.1:9999/v25.0');
+  it.each(MATRIX)('%s blank breaks only the features that use it', async (variable, whenBlank) => {
+    expect(await brokenFeatures({ ...env, [variable]: '' })).toEqual(whenBlank);
   });
 
-  it('a command still answers when the config is valid (sanity check of the fixture)', async () => {
-    const body = JSON.stringify(commandInteraction('ping'));
-    const timestamp = nowSeconds();
-    const request = new Request('https://bot.example/interactions', {
-      method: 'POST',
-      headers: { 'x-signature-ed25519': await sign(timestamp, body), 'x-signature-timestamp': timestamp },
-      body,
-    });
-    const response = await worker.fetch(request as never, env, createExecutionContext());
+  it.each(MATRIX)('%s malformed breaks only the features that use it, and is logged by name only', async (variable, _blank, value, whenMalformed) => {
+    expect(await brokenFeatures({ ...env, [variable]: value })).toEqual(whenMalformed);
+    const lines = logged.mock.calls.map((args) => args.join(' '));
+    if (whenMalformed.length > 0) expect(lines.filter((line) => line.includes(`configuration error`) && line.includes(variable))).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain(value);
+  });
+
+  it('copying .dev.vars.example with only the Discord and Facebook values filled in: PING, /ping and /login work, /privacy is a 503', async () => {
+    const vars = { ...env, PUBLIC_BASE_URL: 'https://your-worker.your-subdomain.workers.dev', OPERATOR_NAME: '', OPERATOR_CONTACT: '' };
+    expect(await brokenFeatures(vars)).toEqual(SITE_BROKEN);
+    const page = await worker.fetch(new Request('https://bot.example/privacy') as never, vars, createExecutionContext());
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const text = await page.text();
+    expect(text).toContain('Not set up yet');
+    expect(text).not.toContain('OPERATOR');
+  });
+
+  it('with no Facebook setting at all, /login says no login is set up, and the rest works', async () => {
+    const vars = { ...env, FACEBOOK_APP_ID: '', FACEBOOK_CLIENT_TOKEN: '', FACEBOOK_APP_SECRET: '' };
+    expect(await brokenFeatures(vars)).toEqual(FACEBOOK_BROKEN);
+    expect(logged.mock.calls.map((args) => args.join(' '))).toEqual([
+      'configuration error (login): FACEBOOK_APP_ID is not set, so no login provider is set up',
+    ]);
+  });
+
+  it('GET / answers whatever the configuration (it needs none)', async () => {
+    const response = await worker.fetch(new Request('https://bot.example/') as never, {} as never, createExecutionContext());
     expect(response.status).toBe(200);
   });
 });

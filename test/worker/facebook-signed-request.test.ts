@@ -108,14 +108,26 @@ describe.each<FacebookCallback>(['deauthorize', 'data-deletion'])('POST /faceboo
     await expectRejectedAndNothingDeleted(await postSignedRequest(callback, await signText(`["${VICTIM}"]`)));
   });
 
+  // Each corrupt part below is correctly signed (the HMAC is computed over the corrupt text itself), so only the
+  // base64url decoder can refuse it: the answer must name the decoder's rule, not the signature check.
+  const signEncoded = async (encoded: string) => `${base64Url(await hmacSha256(env.FACEBOOK_APP_SECRET!, encoded))}.${encoded}`;
+
   it.each([
-    ['a signature with characters outside base64url', (s: string, p: string) => `${s.slice(0, -2)}*!.${p}`],
-    ['a payload with characters outside base64url', (s: string, p: string) => `${s}.${p}$`],
-    ['a payload of impossible base64 length (4n+1)', (s: string, p: string) => `${s}.${p}${'A'.repeat((5 - (p.length % 4)) % 4)}`],
-    ['standard base64 ("+" and "/") instead of base64url', (s: string, p: string) => `${s.replace(/-/g, '+').replace(/_/g, '/')}+/.${p}`],
-  ])('rejects %s', async (_, corrupt) => {
+    ['a payload with characters outside base64url', (p: string) => `${p}$`],
+    ['a payload of impossible base64 length (4n+1)', (p: string) => `${p}${'A'.repeat((5 - (p.length % 4)) % 4)}`],
+    ['standard base64 ("+" and "/") instead of base64url', (p: string) => `${p}+/`],
+  ])('rejects %s, correctly signed, as not base64url', async (_, corrupt) => {
+    const encoded = corrupt(base64Url(JSON.stringify(facebookPayload(VICTIM))));
+    const response = await postSignedRequest(callback, await signEncoded(encoded));
+    expect(await response.clone().text()).toBe('invalid signed_request: the payload is not base64url\n');
+    await expectRejectedAndNothingDeleted(response);
+  });
+
+  it('rejects a signature with characters outside base64url as not base64url (before any HMAC)', async () => {
     const [signature, payload] = (await signedRequest(facebookPayload(VICTIM))).split('.') as [string, string];
-    await expectRejectedAndNothingDeleted(await postSignedRequest(callback, corrupt(signature, payload)));
+    const response = await postSignedRequest(callback, `${signature.slice(0, -2)}*!.${payload}`);
+    expect(await response.clone().text()).toBe('invalid signed_request: the signature is not base64url\n');
+    await expectRejectedAndNothingDeleted(response);
   });
 
   it('rejects a request without the signature part, or without the "."', async () => {

@@ -64,7 +64,8 @@ describe('POST /interactions: signature and replay checks', () => {
     ['no signature headers', {}],
     ['only a timestamp', { 'x-signature-timestamp': '1' }],
     ['only a signature', { 'x-signature-ed25519': 'ab'.repeat(64) }],
-    ['a signature that is not hex', { 'x-signature-ed25519': 'zz'.repeat(64), 'x-signature-timestamp': '1' }],
+    // A fresh timestamp, so that the signature check is what refuses it (a stale one is refused first).
+    ['a signature that is not hex', { 'x-signature-ed25519': 'zz'.repeat(64), 'x-signature-timestamp': nowSeconds() }],
   ])('rejects a request with %s', async (_, headers) => {
     const response = await exports.default.fetch('https://bot.example/interactions', {
       method: 'POST',
@@ -95,6 +96,9 @@ describe('POST /interactions: signature and replay checks', () => {
       duplex: 'half',
     } as RequestInit);
     expect(response.status).toBe(413);
+    expect(await response.text()).toBe('request body too large\n');
+    // Nothing was read: the stream was only asked for what a stream prefetches on its own, not for 1 MiB.
+    expect(pulled).toBeLessThanOrEqual(1);
   });
 
   it('refuses a chunked body with 413 as soon as it passes 1 MiB, without reading the rest', async () => {

@@ -28,12 +28,22 @@ async function approvedLogin() {
 }
 
 describe('/login links the accounts', () => {
-  it('a successful login writes the link (both lookups work) with the requested scopes and the time', async () => {
+  it('a successful login writes the link (both lookups work) with the permissions Graph says were granted and the time', async () => {
     const { user } = await approvedLogin();
     await runAlarm(user);
     const link = await findByDiscordUser(env.DB, user.id);
     expect(link).toEqual({ discordUserId: user.id, facebookUserId: ADA_ID, name: ADA, scopes: ['public_profile'], linkedAtMs: T0 + 5_000 });
     expect(await findByFacebookUser(env.DB, ADA_ID)).toEqual(link);
+  });
+
+  it('a permission the user declined on Facebook is not stored as granted', async () => {
+    const net = bed.net();
+    const { user } = await loginShowingCode(net);
+    net.script(ROUTES.loginStatus, facebook.token);
+    net.script(ROUTES.me, () => facebook.profileWith(['user_link'], ['email']));
+    advanceClock(5_000);
+    await runAlarm(user);
+    expect((await findByDiscordUser(env.DB, user.id))!.scopes).toEqual(['public_profile', 'user_link']);
   });
 
   it('logging in with a Facebook account linked to another Discord user moves it, and the message says so', async () => {

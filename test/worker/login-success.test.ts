@@ -64,8 +64,10 @@ describe('/login: success', () => {
     }
     const [me] = net.to(ROUTES.me);
     expect(me!.url.origin + me!.url.pathname).toBe(`${graphBase()}/me`);
-    expect(me!.params.get('fields')).toBe('id,name,picture');
-    expect(me!.params.get('access_token')).toBe(ACCESS_TOKEN);
+    expect(me!.params.get('fields')).toBe('id,name,picture,permissions');
+    // The user's token travels in the Authorization header, never in the URL.
+    expect(me!.headers.get('authorization')).toBe(`Bearer ${ACCESS_TOKEN}`);
+    expect(me!.url.href).not.toContain(ACCESS_TOKEN);
     const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(env.FACEBOOK_APP_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     const proof = [...new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(ACCESS_TOKEN)))]
       .map((b) => b.toString(16).padStart(2, '0'))
@@ -169,7 +171,7 @@ describe('/login: success', () => {
     await runAlarm(user);
     const calls = net.to(ROUTES.me);
     expect(calls).toHaveLength(2);
-    expect(calls[1]!.params.get('access_token')).toBe(ACCESS_TOKEN);
+    expect(calls[1]!.headers.get('authorization')).toBe(`Bearer ${ACCESS_TOKEN}`);
     expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
     expect(JSON.stringify(error.mock.calls)).not.toContain(ACCESS_TOKEN);
     error.mockRestore();

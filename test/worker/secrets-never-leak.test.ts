@@ -8,15 +8,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { linkAccount } from '../../src/links/store.ts';
 import { clearDatabase } from '../support/worker/database.ts';
 import { alice, commandInteraction, postInteraction } from '../support/worker/discord.ts';
-import {
-  facebookPayload,
-  fakeGraph,
-  graphJson,
-  neverAnswers,
-  postSignedRequest,
-  signedRequest,
-  type FacebookCallback,
-} from '../support/worker/facebook.ts';
+import { facebookPayload, graphJson, postSignedRequest, signedRequest, type FacebookCallback } from '../support/worker/facebook.ts';
+import { runAlarm, useLoginTestbed } from '../support/worker/login.ts';
+import { hang, ROUTES, type Responder } from '../support/worker/network.ts';
+
+const bed = useLoginTestbed();
+const REVOKE = 'DELETE graph:/1080000000000001/permissions';
 
 const SECRET = env.FACEBOOK_APP_SECRET!;
 const APP_TOKEN = `${env.FACEBOOK_APP_ID}|${SECRET}`;
@@ -41,37 +38,41 @@ beforeEach(async () => {
 
 afterEach(() => vi.restoreAllMocks());
 
-const graphAnswers: Array<[string, (request: Request) => Response | Promise<Response>]> = [
+const graphAnswers: Array<[string, Responder]> = [
   ['success', () => graphJson(200, { success: true })],
   [
     'a 400 whose message echoes the token',
     (request) =>
       graphJson(400, {
-        error: { message: `Invalid OAuth access token: ${new URL(request.url).searchParams.get('access_token')}`, type: 'OAuthException', code: 190 },
+        error: { message: `Invalid OAuth access token: ${request.headers.get('authorization')}`, type: 'OAuthException', code: 190 },
       }),
   ],
-  ['a 500 whose body is the request URL', (request) => new Response(`upstream failed for ${request.url}`, { status: 500 })],
+  ['a 500 whose body is the request', (request) => new Response(`upstream failed for ${request.url} ${request.headers.get('authorization')}`, { status: 500 })],
   [
-    'a network error whose text names the URL',
+    'a network error whose text names the URL and the header',
     (request) => {
-      throw new TypeError(`fetch failed: ${request.url}`);
+      throw new TypeError(`fetch failed: ${request.url} ${request.headers.get('authorization')}`);
     },
   ],
-  ['a timeout', neverAnswers],
+  ['a timeout', hang],
 ];
 
 describe('secrets stay secret', () => {
   it.each(graphAnswers)('/logout with %s: neither the Discord message nor any log line holds the secret', async (what, answer) => {
-    const graph = fakeGraph(answer);
+    bed.net().always(REVOKE, answer);
     const response = await postInteraction(commandInteraction('logout'));
     expect(response.status).toBe(200);
-    // The token did go to Facebook: the test is about where else it went.
-    expect(graph.calls[0]!.url.searchParams.get('access_token')).toBe(APP_TOKEN);
     expectNoSecretIn(await response.text());
+    await runAlarm(alice);
+    // The token did go to Facebook: the test is about where else it went.
+    expect(bed.net().to(REVOKE)[0]!.headers.get('authorization')).toBe(`Bearer ${APP_TOKEN}`);
+    const edits = bed.net().to(ROUTES.editOriginal);
+    expect(edits).toHaveLength(1);
+    expectNoSecretIn(edits[0]!.body);
     // Every failure is logged, so the check below has something to look at.
     if (what !== 'success') expect(logged).not.toHaveLength(0);
     expectNoSecretIn(logged.join('\n'));
-  });
+  }, 15_000);
 
   it.each<FacebookCallback>(['deauthorize', 'data-deletion'])(
     'POST /facebook/%s: error answers and logs never hold the secret, whatever was wrong',

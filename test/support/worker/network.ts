@@ -42,11 +42,14 @@ export const facebook = {
   declined: () => graphError(31, 1349173, 'The user declined the login'),
   expired: () => graphError(463, 1349152, 'The session has expired'),
   token: () => json(200, { access_token: ACCESS_TOKEN, data_access_expiration_time: 1_900_000_000, expires_in: 5_183_999 }),
-  profile: () =>
+  profile: () => facebook.profileWith([], []),
+  /** `/me` as Graph answers it, with the permissions granted (public_profile always) and declined. */
+  profileWith: (grants: string[], declines: string[]) =>
     json(200, {
       id: '10229876543210987',
       name: 'Ada Lovelace',
       picture: { data: { url: 'https://platform-lookaside.fbsbx.com/ada.jpg', is_silhouette: false, height: 50, width: 50 } },
+      permissions: { data: [{ permission: 'public_profile', status: 'granted' }, ...grants.map((permission) => ({ permission, status: 'granted' })), ...declines.map((permission) => ({ permission, status: 'declined' }))] },
     }),
 };
 
@@ -133,3 +136,20 @@ export const ROUTES = {
   me: 'GET graph:/me',
   editOriginal: 'PATCH discord:/webhooks/:app/:token/messages/@original',
 } as const;
+
+/**
+ * A responder that holds the request open until the test releases it, so a test can act (cancel, start another
+ * login, erase the data) while a call is in flight. `arrived` settles when the request reaches the fake.
+ */
+export function held() {
+  let release!: (answer: () => Response) => void;
+  let arrive!: () => void;
+  const answer = new Promise<() => Response>((resolve) => (release = resolve));
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const responder: Responder = async () => {
+    arrive();
+    // The Response is built here, in the caller's context: one made in the test's context cannot be read there.
+    return (await answer)();
+  };
+  return { responder, arrived, release };
+}

@@ -1,0 +1,137 @@
+/**
+ * The interactions the bot handles, parsed at the edge: a verified body becomes one typed {@link Interaction}
+ * here, or is refused, before any handler or Durable Object runs. Handlers take these values and never check
+ * shapes themselves. The schemas are valibot's (small, tree-shaken, runs on Workers); Discord adds fields over
+ * time, so objects are loose and only what the bot reads is checked.
+ */
+import * as v from 'valibot';
+import { InteractionType } from './constants.ts';
+
+/** Discord ids: decimal snowflakes. Bounded, so an id can never push a custom_id over Discord's 100 characters. */
+const Snowflake = v.pipe(v.string(), v.regex(/^\d{17,20}$/));
+/** Interaction tokens are long URL-safe strings; anything else must never reach a URL path. */
+const Token = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{20,500}$/));
+const Locale = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/)));
+const User = v.looseObject({ id: Snowflake });
+
+const Envelope = {
+  id: Snowflake,
+  application_id: Snowflake,
+  token: Token,
+  locale: Locale,
+  guild_locale: Locale,
+  member: v.optional(v.looseObject({ user: User })),
+  user: v.optional(User),
+};
+
+const OptionValue = v.union([v.pipe(v.string(), v.maxLength(100)), v.number(), v.boolean()]);
+const CommandOption = v.looseObject({
+  name: v.pipe(v.string(), v.regex(/^[-_\p{L}\p{N}]{1,32}$/u)),
+  type: v.number(),
+  value: v.optional(OptionValue),
+  focused: v.optional(v.boolean()),
+});
+const CommandData = v.looseObject({
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(32)),
+  options: v.optional(v.pipe(v.array(CommandOption), v.maxLength(25))),
+});
+
+const Schema = v.variant('type', [
+  v.looseObject({ type: v.literal(InteractionType.Ping) }),
+  v.looseObject({ ...Envelope, type: v.literal(InteractionType.ApplicationCommand), data: CommandData }),
+  v.looseObject({ ...Envelope, type: v.literal(InteractionType.ApplicationCommandAutocomplete), data: CommandData }),
+  v.looseObject({
+    ...Envelope,
+    type: v.literal(InteractionType.MessageComponent),
+    data: v.looseObject({ custom_id: v.pipe(v.string(), v.minLength(1), v.maxLength(100)), component_type: v.number() }),
+  }),
+]);
+
+/** What every interaction but PING carries. */
+export interface InteractionBase {
+  id: string;
+  applicationId: string;
+  /** Secret: it can edit the reply for 15 minutes. Never logged, never shown. */
+  token: string;
+  /** The Discord user who caused it (`member.user` in a server, `user` elsewhere). */
+  userId: string;
+  /** The user's client language, and the server's (Discord locale codes). */
+  locale: string | undefined;
+  guildLocale: string | undefined;
+}
+
+export interface CommandOptionValue {
+  type: number;
+  value: string | number | boolean | undefined;
+  focused: boolean;
+}
+
+export interface CommandInteraction extends InteractionBase {
+  kind: 'command';
+  name: string;
+  /** By option name; checked against the command's declaration by the dispatcher. */
+  options: Record<string, CommandOptionValue>;
+}
+
+export interface AutocompleteInteraction extends InteractionBase {
+  kind: 'autocomplete';
+  name: string;
+  options: Record<string, CommandOptionValue>;
+}
+
+export interface ComponentInteraction extends InteractionBase {
+  kind: 'component';
+  customId: string;
+}
+
+export type Interaction = { kind: 'ping' } | CommandInteraction | AutocompleteInteraction | ComponentInteraction;
+
+export type ParsedInteraction =
+  | { ok: true; interaction: Interaction }
+  /** `problem` names the field and the rule, never a value: it is logged. */
+  | { ok: false; problem: string };
+
+type Parsed = v.InferOutput<typeof Schema>;
+
+function base(raw: Exclude<Parsed, { type: 1 }>): InteractionBase | undefined {
+  const userId = raw.member?.user.id ?? raw.user?.id;
+  if (!userId) return undefined;
+  return {
+    id: raw.id,
+    applicationId: raw.application_id,
+    token: raw.token,
+    userId,
+    locale: raw.locale,
+    guildLocale: raw.guild_locale,
+  };
+}
+
+function options(list: v.InferOutput<typeof CommandOption>[] | undefined): Record<string, CommandOptionValue> | undefined {
+  const out: Record<string, CommandOptionValue> = Object.create(null);
+  for (const option of list ?? []) {
+    if (option.name in out) return undefined;
+    out[option.name] = { type: option.type, value: option.value, focused: option.focused === true };
+  }
+  return out;
+}
+
+/** Parses a verified, JSON-decoded body. Unknown interaction types and malformed ones are refused alike. */
+export function parseInteraction(body: unknown): ParsedInteraction {
+  const result = v.safeParse(Schema, body);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = issue.path?.map((item) => String(item.key)).join('.') || 'type';
+    return { ok: false, problem: `${path}: ${issue.kind} ${issue.type} check failed` };
+  }
+  const raw = result.output;
+  if (raw.type === InteractionType.Ping) return { ok: true, interaction: { kind: 'ping' } };
+  const common = base(raw);
+  if (!common) return { ok: false, problem: 'member.user / user: missing' };
+  if (raw.type === InteractionType.MessageComponent) {
+    return { ok: true, interaction: { ...common, kind: 'component', customId: raw.data.custom_id } };
+  }
+  const parsedOptions = options(raw.data.options);
+  if (!parsedOptions) return { ok: false, problem: 'data.options: duplicate option name' };
+  const kind = raw.type === InteractionType.ApplicationCommand ? 'command' : 'autocomplete';
+  return { ok: true, interaction: { ...common, kind, name: raw.data.name, options: parsedOptions } };
+}
