@@ -624,6 +624,9 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
 
   /** Routes a user's OAuth2 access token opens: `@me`s and the user's role connection. */
   function bearerRoute(matched: Matched, request: IncomingMessage, body: unknown): ApiAnswer & { note?: string } {
+    if (matched.route === 'usersMe' && request.headers.authorization === `Bot ${botToken}`) {
+      return { status: 200, body: { ...apiUser({ id: applicationId, username: appName }), bot: true, flags: 0, mfa_enabled: false, locale: 'en-US' } };
+    }
     const check = oauth2.bearer(request.headers.authorization);
     if (!check.ok) return { ...errors.unauthorized(), note: `${check.why} token` };
     const { user, scopes, expiresAt } = check.grant;
