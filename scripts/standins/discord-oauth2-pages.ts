@@ -65,7 +65,7 @@ const STYLE = `
            align-items: center; justify-content: center; font-size: .8rem; font-weight: 700; }
   ul.notes { list-style: none; padding: 0; margin: 0; font-size: .75rem; color: #949ba4; }
   ul.notes li { padding: .25rem 0; }
-  ul.notes strong { color: #dbdee1; word-break: break-all; }
+  ul.notes strong { color: #dbdee1; overflow-wrap: anywhere; }
   footer { display: flex; justify-content: space-between; align-items: center; padding: 1rem; background: #2b2d31; }
   button { font: inherit; font-size: .875rem; font-weight: 500; border: 0; border-radius: 3px; padding: .6rem 1.4rem; cursor: pointer; }
   button[value=cancel] { background: none; color: #f2f3f5; padding-left: 0; }
