@@ -5,9 +5,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
 import type { Identity } from './facebook-device-logins.ts';
+import { permissionRows, type PermissionDecision, type PermissionRow } from './facebook-permissions.ts';
 
 /** What Graph answers in `expires_in` for a device-login token: about 60 days. */
 export const TOKEN_EXPIRES_IN_SECONDS = 5_183_999;
+/** `expires_in` of a token from the redirect flow's code exchange (PLATFORM.md §2 says ≈5183976; the task's figure). */
+export const REDIRECT_TOKEN_EXPIRES_IN_SECONDS = 5_183_944;
 /** Data access lasts 90 days from login. */
 const DATA_ACCESS_SECONDS = 90 * 24 * 3600;
 
@@ -22,6 +25,7 @@ export interface IssuedToken {
 export interface TokenRecord {
   userId: string;
   identity: Identity;
+  /** The permissions granted on the login that issued this token. */
   scopes: string[];
   issuedAt: number;
   expiresAt: number;
@@ -49,7 +53,8 @@ export class FacebookAccounts {
   readonly #appId: string;
   readonly #now: Clock;
   readonly #tokens = new Map<string, TokenRecord>();
-  readonly #users = new Map<string, { identity: Identity; generation: number }>();
+  /** Per user: the latest status of every permission the app asked for (Graph keeps them per user and app). */
+  readonly #users = new Map<string, { identity: Identity; generation: number; permissions: Map<string, PermissionRow['status']> }>();
   readonly #revocations: Revocation[] = [];
 
   constructor(appId: string, now: Clock) {
@@ -68,7 +73,7 @@ export class FacebookAccounts {
     const userId = this.userIdFor(identity.name);
     const known = this.#users.get(userId);
     if (known) known.identity = { ...identity };
-    else this.#users.set(userId, { identity: { ...identity }, generation: 0 });
+    else this.#users.set(userId, { identity: { ...identity }, generation: 0, permissions: new Map() });
     return userId;
   }
 
@@ -76,22 +81,36 @@ export class FacebookAccounts {
     return this.#users.get(userId)?.identity;
   }
 
-  issueToken(identity: Identity, scopes: string[]): IssuedToken {
+  /** Graph's `/me/permissions` rows for `userId`: granted ones first, then declined ones. */
+  permissions(userId: string): PermissionRow[] {
+    const rows = [...(this.#users.get(userId)?.permissions ?? [])].map(([permission, status]) => ({ permission, status }));
+    return [...rows.filter((row) => row.status === 'granted'), ...rows.filter((row) => row.status === 'declined')];
+  }
+
+  /** Whether `userId` currently grants `permission`. */
+  grants(userId: string, permission: string): boolean {
+    return this.#users.get(userId)?.permissions.get(permission) === 'granted';
+  }
+
+  /** A new user token for `identity`; the login's decision updates the user's permissions. */
+  issueToken(identity: Identity, permissions: PermissionDecision, expiresIn = TOKEN_EXPIRES_IN_SECONDS): IssuedToken {
     const userId = this.register(identity);
+    const user = this.#users.get(userId)!;
+    for (const row of permissionRows(permissions)) user.permissions.set(row.permission, row.status);
     const now = this.#now();
     const accessToken = opaqueToken();
     this.#tokens.set(accessToken, {
       userId,
       identity: { ...identity },
-      scopes: [...scopes],
+      scopes: [...permissions.granted],
       issuedAt: now,
-      expiresAt: now + TOKEN_EXPIRES_IN_SECONDS * 1000,
-      generation: this.#users.get(userId)!.generation,
+      expiresAt: now + expiresIn * 1000,
+      generation: user.generation,
     });
     return {
       accessToken,
       userId,
-      expiresIn: TOKEN_EXPIRES_IN_SECONDS,
+      expiresIn,
       dataAccessExpirationTime: Math.floor(now / 1000) + DATA_ACCESS_SECONDS,
     };
   }
@@ -114,6 +133,7 @@ export class FacebookAccounts {
     const user = this.#users.get(userId);
     if (!user) return false;
     user.generation++;
+    user.permissions.clear();
     this.#revocations.push({ userId, time: this.#now(), by });
     return true;
   }

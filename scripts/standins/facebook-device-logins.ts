@@ -5,6 +5,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../lib/clock.ts';
+import { decidePermissions, type PermissionDecision } from './facebook-permissions.ts';
 
 /** No 0/O, 1/I/L, so a code read off a screen is typed right. */
 export const USER_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -15,6 +16,8 @@ export interface Identity {
   name: string;
   /** Overrides the picture the stand-in serves for this identity. */
   pictureUrl?: string;
+  /** What `/me?fields=email` answers once `email` is granted; no email field without it. */
+  email?: string;
 }
 
 export type DeviceLoginState = 'pending' | 'approved' | 'declined' | 'redeemed';
@@ -35,6 +38,7 @@ interface DeviceLogin {
   expiresAt: number;
   state: DeviceLoginState;
   identity: Identity | undefined;
+  permissions: PermissionDecision | undefined;
   decidedAt: number | undefined;
   redeemedAt: number | undefined;
   polls: number[];
@@ -53,6 +57,8 @@ export interface DeviceLoginSnapshot {
   createdAt: number;
   expiresAt: number;
   identity: Identity | undefined;
+  /** On approval: which requested permissions the person granted and which they declined. */
+  permissions: PermissionDecision | undefined;
   decidedAt: number | undefined;
   redeemedAt: number | undefined;
   /** Arrival time of every `login_status` poll of this code, by the stand-in's clock. */
@@ -72,7 +78,7 @@ export type PollOutcome =
   | { kind: 'declined'; userCode: string }
   | { kind: 'pending'; userCode: string }
   /** The first poll after approval: the caller hands out the token; the code is now redeemed. */
-  | { kind: 'authorized'; userCode: string; identity: Identity; scopes: string[] };
+  | { kind: 'authorized'; userCode: string; identity: Identity; scopes: string[]; permissions: PermissionDecision };
 
 export interface DeviceLoginEvent {
   kind: 'created' | 'polled' | 'approved' | 'declined';
@@ -130,6 +136,7 @@ export class DeviceLogins extends EventEmitter<{ change: [DeviceLoginEvent] }> {
       expiresAt: now + this.#settings.expiresInSeconds * 1000,
       state: 'pending',
       identity: undefined,
+      permissions: undefined,
       decidedAt: undefined,
       redeemedAt: undefined,
       polls: [],
@@ -172,15 +179,21 @@ export class DeviceLogins extends EventEmitter<{ change: [DeviceLoginEvent] }> {
     if (now >= login.expiresAt) return { kind: 'expired', userCode };
     if (tooFast) return { kind: 'slow_down', userCode };
     if (login.state === 'declined') return { kind: 'declined', userCode };
-    if (login.state === 'approved') return { kind: 'authorized', userCode, identity: login.identity!, scopes: login.scopes };
+    if (login.state === 'approved') {
+      return { kind: 'authorized', userCode, identity: login.identity!, scopes: login.scopes, permissions: login.permissions! };
+    }
     return { kind: 'pending', userCode };
   }
 
-  /** The user typed `userCode` and pressed Continue as `identity`. Throws {@link DeviceCodeError}. */
-  approve(userCode: string, identity: Identity): void {
+  /**
+   * The user typed `userCode` and pressed Continue as `identity`, granting `grantedScopes` of the requested
+   * permissions (all when undefined; `public_profile` always). Throws {@link DeviceCodeError}.
+   */
+  approve(userCode: string, identity: Identity, grantedScopes?: readonly string[]): void {
     const login = this.#decidable(userCode);
     login.state = 'approved';
     login.identity = { ...identity };
+    login.permissions = decidePermissions(login.scopes, grantedScopes);
     login.decidedAt = this.#settings.now();
     this.emit('change', { kind: 'approved', userCode: login.userCode, time: login.decidedAt });
   }
@@ -220,6 +233,7 @@ export class DeviceLogins extends EventEmitter<{ change: [DeviceLoginEvent] }> {
       createdAt: login.createdAt,
       expiresAt: login.expiresAt,
       identity: login.identity && { ...login.identity },
+      permissions: login.permissions && { granted: [...login.permissions.granted], declined: [...login.permissions.declined] },
       decidedAt: login.decidedAt,
       redeemedAt: login.redeemedAt,
       polls: [...login.polls],

@@ -136,6 +136,47 @@ export const unsupportedRequest = (method: string, id: string) =>
 export const unknownPath = (path: string) =>
   graphError(400, { message: `Unknown path components: ${path}`, type: 'OAuthException', code: 2500 });
 
+// --- The redirect flow's code exchange, `{graph}/oauth/access_token` (PLATFORM.md §2) ---
+// "Observed" bodies are quoted from real answers in public issue threads; "assumed" ones follow Graph's phrasing.
+
+/** Observed (php-graph-sdk #538, 2015): `{"message":"Error validating client secret.","type":"OAuthException","code":1}`. */
+export const invalidClientSecret = () =>
+  graphError(400, { message: 'Error validating client secret.', type: 'OAuthException', code: 1 });
+
+/** Assumed wording: a `client_id` that is not this app's. Graph's code 101 is "invalid API key". */
+export const invalidApplicationId = () =>
+  graphError(400, { message: 'Error validating application. Invalid application ID.', type: 'OAuthException', code: 101 });
+
+/** Assumed wording; the code 101 is what Graph answers for a missing `client_id`. */
+export const missingClientId = () => graphError(400, { message: 'Missing client_id parameter.', type: 'OAuthException', code: 101 });
+
+/** Assumed wording (older captures show code 191 for redirect_uri problems). */
+export const missingRedirectUri = () => graphError(400, { message: 'Missing redirect_uri parameter.', type: 'OAuthException', code: 191 });
+
+/** Observed (node-oauth #12, 2010, without a code field then): a `code` Facebook never issued. */
+export const invalidVerificationCode = () =>
+  graphError(400, { message: 'Invalid verification code format.', type: 'OAuthException', code: 100 });
+
+/** Observed, with the subcode (a captured body in a public C# client): a code exchanged before. */
+export const authorizationCodeUsed = () =>
+  graphError(400, { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 });
+
+/** Observed, with the subcode (overtrue/socialite #198, HTTP 400): a code older than its 10 minutes. */
+export const authorizationCodeExpired = () =>
+  graphError(400, { message: 'This authorization code has expired.', type: 'OAuthException', code: 100, error_subcode: 36007 });
+
+/** Observed (message in several issue threads; code 100 subcode 36008 in a captured 2020s answer). */
+export const redirectUriMismatch = () =>
+  graphError(400, {
+    message: 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
+    type: 'OAuthException',
+    code: 100,
+    error_subcode: 36008,
+  });
+
+/** Assumed: no capture of Facebook's answer to a missing or wrong PKCE `code_verifier` was found. */
+export const invalidCodeVerifier = () => graphError(400, { message: 'Invalid code verifier.', type: 'OAuthException', code: 100 });
+
 /** Graph's answer to a transient failure (used by the `serverError` fault). */
 export const unexpectedError = () =>
   graphError(500, {

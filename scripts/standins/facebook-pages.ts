@@ -1,6 +1,7 @@
 /**
- * The stand-in's www.facebook.com/device page and profile pictures: self-contained HTML and SVG, nothing loaded
- * from elsewhere. Kept apart from the Graph logic so a playground can restyle them.
+ * The stand-in's www.facebook.com pages (`/device`, the `dialog/oauth` login dialog, its error page) and profile
+ * pictures: self-contained HTML and SVG, nothing loaded from elsewhere. Kept apart from the Graph logic so a
+ * playground can restyle them.
  */
 import type { Identity } from './facebook-device-logins.ts';
 
@@ -27,6 +28,7 @@ const STYLE = `
   button { flex: 1; font-size: 1rem; padding: .6rem; border-radius: 6px; border: 0; cursor: pointer; }
   button[value=continue] { background: #1877f2; color: #fff; }
   button[value=cancel] { background: #e4e6eb; }
+  .scope { display: flex; align-items: center; gap: .5rem; font-weight: normal; margin: .3rem 0; }
   .message { padding: .6rem; border-radius: 6px; background: #e7f3ff; }
   .message.error { background: #ffebe9; }
 `;
@@ -51,18 +53,47 @@ export interface DevicePageInput {
   appName: string;
   userCode?: string;
   identities: readonly IdentityChoice[];
+  /** Permissions the person may decline (known once the code is): one checkbox each, checked. */
+  optionalScopes?: readonly string[];
   /** A note above the form, e.g. why the last attempt failed. */
   error?: string;
 }
 
-/** The form a person uses to enter the code and answer for one of the test identities (name and picture). */
-export function devicePage(input: DevicePageInput): string {
-  const choices = input.identities
+function identityChoices(identities: readonly IdentityChoice[]): string {
+  return identities
     .map(
       (identity, i) => `<label class="identity"><input type="radio" name="identity" value="${escapeHtml(identity.name)}"${i === 0 ? ' checked' : ''}>` +
         `<img src="${escapeHtml(identity.pictureUrl)}" alt=""> ${escapeHtml(identity.name)}</label>`,
     )
     .join('\n  ');
+}
+
+/**
+ * A checkbox `grant.<scope>` per optional permission, and `offered` listing them, so a submitted form tells
+ * "unchecked" apart from "never offered" (a form without `offered` grants everything).
+ */
+function scopeChoices(scopes: readonly string[] | undefined): string {
+  if (!scopes || scopes.length === 0) return '';
+  const boxes = scopes
+    .map((scope) => `<label class="scope"><input type="checkbox" name="grant.${escapeHtml(scope)}" value="1" checked> ${escapeHtml(scope)}</label>`)
+    .join('\n  ');
+  return `<fieldset>
+  <legend>Allow access to</legend>
+  <input type="hidden" name="offered" value="${escapeHtml(scopes.join(','))}">
+  <label class="scope"><input type="checkbox" checked disabled> public_profile (always)</label>
+  ${boxes}
+  </fieldset>`;
+}
+
+/** The permissions granted by a submitted form: undefined when it offered no choice (grant all). */
+export function grantedScopesFromForm(params: Record<string, string>): string[] | undefined {
+  if (params.offered === undefined) return undefined;
+  return params.offered.split(',').filter((scope) => scope && params[`grant.${scope}`] !== undefined);
+}
+
+/** The form a person uses to enter the code and answer for one of the test identities (name and picture). */
+export function devicePage(input: DevicePageInput): string {
+  const choices = identityChoices(input.identities);
   return page(
     'Log in on a device',
     `<h1>Connect a device</h1>
@@ -75,12 +106,55 @@ ${input.error ? `<p class="message error" role="alert">${escapeHtml(input.error)
   <legend>Continue as</legend>
   ${choices}
   </fieldset>
+  ${scopeChoices(input.optionalScopes)}
   <div class="buttons">
     <button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
     <button type="submit" name="action" value="continue">Continue</button>
   </div>
 </form>`,
   );
+}
+
+export interface DialogPageInput {
+  appName: string;
+  /** Where the form posts: the dialog's own path. */
+  action: string;
+  /** The dialog request's parameters, carried through the form as hidden fields. */
+  request: Record<string, string>;
+  identities: readonly IdentityChoice[];
+  optionalScopes: readonly string[];
+  error?: string;
+}
+
+/** The login dialog (`dialog/oauth`): continue as one of the test identities, or cancel. */
+export function dialogPage(input: DialogPageInput): string {
+  const hidden = Object.entries(input.request)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n  ');
+  return page(
+    'Log in with Facebook',
+    `<h1>Log in to ${escapeHtml(input.appName)}</h1>
+${input.error ? `<p class="message error" role="alert">${escapeHtml(input.error)}</p>` : ''}
+<p><strong>${escapeHtml(input.appName)}</strong> is requesting access to your name and profile picture.</p>
+<form method="post" action="${escapeHtml(input.action)}">
+  ${hidden}
+  <fieldset>
+  <legend>Continue as</legend>
+  ${identityChoices(input.identities)}
+  </fieldset>
+  ${scopeChoices(input.optionalScopes)}
+  <div class="buttons">
+    <button type="submit" name="action" value="cancel">Cancel</button>
+    <button type="submit" name="action" value="continue">Continue</button>
+  </div>
+</form>`,
+  );
+}
+
+/** What the dialog shows instead of redirecting: an unknown app, or a redirect URI that is not registered. */
+export function dialogErrorPage(input: { title: string; message: string }): string {
+  return page(input.title, `<h1>${escapeHtml(input.title)}</h1>
+<p class="message error" role="alert">${escapeHtml(input.message)}</p>`);
 }
 
 /** After the decision: what Facebook tells the person. */

@@ -1,7 +1,8 @@
 /**
- * A local stand-in for Facebook Graph (Login for Devices, /me, permissions) and for www.facebook.com/device,
- * behaving as PLATFORM.md §1 describes. Start it with {@link startFacebookStandin}; point the Worker's
- * FACEBOOK_GRAPH_URL at `graphUrl`.
+ * A local stand-in for Facebook Graph (Login for Devices, the redirect login's code exchange, /me, permissions)
+ * and for www.facebook.com (`/device`, the `dialog/oauth` login dialog), behaving as PLATFORM.md §1 and §2
+ * describe. Start it with {@link startFacebookStandin}; point the Worker's FACEBOOK_GRAPH_URL at `graphUrl` and
+ * FACEBOOK_WEB_URL at `url`.
  *
  * Choices where Graph's behaviour is not documented:
  * - A `login_status` poll for a code whose token was already handed out gets the same answer as an unknown
@@ -11,6 +12,11 @@
  *   that poll was answered; it is counted even when the answer is "expired" or "redeemed" (the benchmark wants
  *   every early poll), and answered "slow down" otherwise.
  * - Requests answered by an injected fault change no state and are not recorded as polls (only in the log).
+ * - A user token may come as `access_token` (query or body) or in the header `Authorization: Bearer <token>`
+ *   (or `OAuth <token>`); when both are sent, the header wins. `appsecret_proof` is always a parameter and is
+ *   checked against the token whichever way it came, on /me and, for user tokens, on the permissions routes.
+ * - Permissions are kept per user, as Graph keeps them per user and app: the latest login's decision on each
+ *   asked-for permission; a revocation clears them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -31,12 +37,35 @@ import {
   type Identity,
 } from './facebook-device-logins.ts';
 import * as errors from './facebook-errors.ts';
-import { deviceDonePage, devicePage, pictureSvg } from './facebook-pages.ts';
+import {
+  deviceDonePage,
+  devicePage,
+  dialogErrorPage,
+  dialogPage,
+  grantedScopesFromForm,
+  pictureSvg,
+} from './facebook-pages.ts';
+import { optionalScopes, type PermissionDecision, type PermissionRow } from './facebook-permissions.ts';
+import { REDIRECT_TOKEN_EXPIRES_IN_SECONDS } from './facebook-accounts.ts';
+import {
+  DIALOG_PROBLEM_TEXT,
+  DialogError,
+  RedirectLogins,
+  type RedirectLoginSnapshot,
+} from './facebook-redirect-logins.ts';
 
-export type { DeviceLoginEvent, DeviceLoginSnapshot, Identity, Revocation };
-export { DeviceCodeError };
+export type { DeviceLoginEvent, DeviceLoginSnapshot, Identity, PermissionDecision, PermissionRow, RedirectLoginSnapshot, Revocation };
+export { DeviceCodeError, DialogError };
 
-export type FacebookRoute = 'device/login' | 'device/login_status' | 'me' | 'permissions' | 'device' | 'picture';
+export type FacebookRoute =
+  | 'device/login'
+  | 'device/login_status'
+  | 'me'
+  | 'permissions'
+  | 'device'
+  | 'picture'
+  | 'dialog/oauth'
+  | 'oauth/access_token';
 
 export type FacebookFault =
   /** HTTP 500 with Graph's transient-error body (code 2). */
@@ -65,16 +94,23 @@ export interface FacebookStandinOptions {
   requireAppSecretProof?: boolean;
   /** The people offered on the /device page. */
   identities?: readonly Identity[];
-  /** The app's name on the /device page. */
+  /** The app's name on the /device page and in the login dialog. */
   appName?: string;
+  /** "Valid OAuth Redirect URIs" for the login dialog (exact match); more with `allowRedirectUri`. */
+  redirectUris?: readonly string[];
   now?: Clock;
   port?: number;
   /** Entries kept in the traffic log. Default 2000. */
   logCap?: number;
 }
 
+export interface ApproveOptions {
+  /** The requested permissions the person grants; the others are declined. Default: all. */
+  grantedScopes?: readonly string[];
+}
+
 export interface FacebookStandin {
-  /** `http://127.0.0.1:<port>`: the /device page and pictures. */
+  /** `http://127.0.0.1:<port>`: www.facebook.com (the /device page, `/{version}/dialog/oauth`) and pictures: FACEBOOK_WEB_URL. */
   readonly url: string;
   /** `<url>/<graphVersion>`: the Worker's FACEBOOK_GRAPH_URL. */
   readonly graphUrl: string;
@@ -83,7 +119,7 @@ export interface FacebookStandin {
   readonly appSecret: string;
   readonly identities: readonly Identity[];
   /** The user typed `userCode` and continued as `identity`. Throws {@link DeviceCodeError}. */
-  approve(userCode: string, identity: Identity): { userId: string };
+  approve(userCode: string, identity: Identity, options?: ApproveOptions): { userId: string };
   /** The user typed `userCode` and cancelled. Throws {@link DeviceCodeError}. */
   decline(userCode: string): void;
   deviceLogin(userCode: string): DeviceLoginSnapshot | undefined;
@@ -93,6 +129,17 @@ export interface FacebookStandin {
   waitForDeviceLogin(match?: (login: DeviceLoginSnapshot) => boolean, timeoutMs?: number): Promise<DeviceLoginSnapshot>;
   /** The app-scoped id the stand-in gives an identity of this name. */
   userIdFor(name: string): string;
+  /** Registers one more redirect URI for the login dialog (the Worker's URL is known only after start). */
+  allowRedirectUri(uri: string): void;
+  /**
+   * What a person does in the login dialog at `dialogUrl` (any `/{version}/dialog/oauth?...` URL of this
+   * stand-in): continue as `identity`, or cancel. Resolves with the redirect's Location (to the client's
+   * redirect_uri, with `code` and `state`, or Facebook's `error=access_denied`). Rejects with
+   * {@link DialogError} where the dialog would show an error page instead of redirecting.
+   */
+  authorize(dialogUrl: string, identity: Identity, decision: 'approve' | 'decline', options?: ApproveOptions): Promise<string>;
+  /** Every decision taken in the login dialog, oldest first. */
+  redirectLogins(): RedirectLoginSnapshot[];
   revocations(): Revocation[];
   /** The next `times` requests to `route` (or any route: `*`) get `fault`. */
   injectFault(route: FacebookRoute | '*', fault: FacebookFault, times?: number): void;
@@ -104,17 +151,31 @@ export interface FacebookStandin {
 }
 
 export const DEFAULT_IDENTITIES: readonly Identity[] = [
-  { name: 'Alice Example' },
-  { name: 'Bob Example' },
-  { name: 'Zoë Ångström' },
+  { name: 'Alice Example', email: 'alice@example.test' },
+  { name: 'Bob Example', email: 'bob@example.test' },
+  { name: 'Zoë Ångström', email: 'zoe@example.test' },
 ];
 
-const SECRET_PARAMS = new Set(['access_token', 'appsecret_proof', 'code', 'client_secret', 'input_token', 'fb_exchange_token']);
+const SECRET_PARAMS = new Set([
+  'access_token',
+  'appsecret_proof',
+  'code',
+  'code_verifier',
+  'client_secret',
+  'input_token',
+  'fb_exchange_token',
+  // Not a parameter: the Authorization header's token, logged (masked) under this name.
+  'authorization',
+]);
+
+/** The dialog request's parameters that the dialog form carries through as hidden fields. */
+const DIALOG_PARAMS = ['client_id', 'redirect_uri', 'state', 'scope', 'response_type', 'code_challenge', 'code_challenge_method', 'nonce'];
 
 interface Answer {
   status: number;
   body: string;
   contentType: string;
+  headers?: Record<string, string>;
   /** A word for the traffic log, e.g. the poll outcome. */
   note?: string;
 }
@@ -127,6 +188,13 @@ const json = (status: number, value: unknown, note?: string): Answer => ({
 });
 const graphError = (answer: errors.GraphErrorAnswer, note?: string) => json(answer.status, answer.body, note);
 const html = (status: number, body: string): Answer => ({ status, body, contentType: 'text/html; charset=utf-8' });
+/** A 302 to `location`; the page carries a code, so no Referer may leak it onward. */
+const redirect = (location: string): Answer => ({
+  status: 302,
+  body: '',
+  contentType: 'text/html; charset=utf-8',
+  headers: { location, 'referrer-policy': 'no-referrer' },
+});
 
 const VERSION_PREFIX = /^\/v\d+\.\d+(?=\/|$)/;
 
@@ -135,6 +203,8 @@ function matchRoute(path: string): { route: FacebookRoute; userId?: string } | u
   const picture = /^\/pictures\/(\d+)\.svg$/.exec(path);
   if (picture) return { route: 'picture', userId: picture[1]! };
   const graphPath = path.replace(VERSION_PREFIX, '').replace(/\/+$/, '');
+  if (graphPath === '/dialog/oauth') return { route: 'dialog/oauth' };
+  if (graphPath === '/oauth/access_token') return { route: 'oauth/access_token' };
   if (graphPath === '/device/login') return { route: 'device/login' };
   if (graphPath === '/device/login_status') return { route: 'device/login_status' };
   if (graphPath === '/me') return { route: 'me' };
@@ -147,10 +217,18 @@ const ALLOWED_METHODS: Record<FacebookRoute, readonly string[]> = {
   'device/login': ['POST'],
   'device/login_status': ['POST'],
   me: ['GET'],
-  permissions: ['DELETE'],
+  permissions: ['GET', 'DELETE'],
   device: ['GET', 'POST'],
   picture: ['GET'],
+  'dialog/oauth': ['GET', 'POST'],
+  'oauth/access_token': ['GET', 'POST'],
 };
+
+/** The token of `Authorization: Bearer <token>` or `OAuth <token>`, as Graph accepts both. */
+function headerToken(request: IncomingMessage): string | undefined {
+  const match = /^(?:Bearer|OAuth)\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
 
 /** Graph reads parameters from the query string and from a form (or JSON) body alike. */
 async function readParams(request: IncomingMessage, url: URL): Promise<Record<string, string>> {
@@ -223,6 +301,7 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     slowDownPenaltySeconds: options.slowDownPenaltySeconds ?? 0,
   });
   const accounts = new FacebookAccounts(appId, now);
+  const redirects = new RedirectLogins({ appId, appSecret, now, redirectUris: options.redirectUris ?? [] });
   const faults = new FaultQueue<FacebookRoute, FacebookFault>();
   const traffic = new TrafficLog(options.logCap);
   const closing = new AbortController();
@@ -264,7 +343,7 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
       case 'pending':
         return graphError(errors.devicePending(), outcome.kind);
       case 'authorized': {
-        const token = accounts.issueToken(outcome.identity, outcome.scopes);
+        const token = accounts.issueToken(outcome.identity, outcome.permissions);
         return json(
           200,
           { access_token: token.accessToken, data_access_expiration_time: token.dataAccessExpirationTime, expires_in: token.expiresIn },
@@ -274,11 +353,8 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     }
   }
 
-  function me(params: Record<string, string>): Answer {
-    const token = params.access_token;
-    if (!token || token.startsWith(`${appId}|`)) return graphError(errors.needsAccessToken());
-    const record = accounts.token(token);
-    if (!record) return graphError(errors.cannotParseToken());
+  /** The appsecret_proof check for a user token: undefined when it passes. */
+  function proofProblem(params: Record<string, string>, token: string): Answer | undefined {
     const proof = params.appsecret_proof;
     if (proof !== undefined) {
       const expected = createHmac('sha256', appSecret).update(token).digest('hex');
@@ -286,6 +362,15 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     } else if (options.requireAppSecretProof) {
       return graphError(errors.appSecretProofRequired());
     }
+    return undefined;
+  }
+
+  function me(params: Record<string, string>, token: string | undefined): Answer {
+    if (!token || token.startsWith(`${appId}|`)) return graphError(errors.needsAccessToken());
+    const record = accounts.token(token);
+    if (!record) return graphError(errors.cannotParseToken());
+    const refused = proofProblem(params, token);
+    if (refused) return refused;
     if (accounts.isRevoked(record)) return graphError(errors.appNotAuthorized(appId));
     if (accounts.isExpired(record)) return graphError(errors.tokenExpired());
 
@@ -308,12 +393,14 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
           profile.last_name = record.identity.name.split(/\s+/).slice(1).join(' ');
           break;
         case 'email':
-          break; // Graph leaves out a field the token may not read; these identities have no email.
+          // Graph leaves out a field the token may not read (email declined), or that the person lacks.
+          if (record.identity.email && accounts.grants(record.userId, 'email')) profile.email = record.identity.email;
+          break;
         case 'picture':
           profile.picture = { data: { ...pictureSize(field), is_silhouette: false, url: pictureUrl(record.userId) } };
           break;
         case 'permissions':
-          profile.permissions = { data: record.scopes.map((permission) => ({ permission, status: 'granted' })) };
+          profile.permissions = { data: accounts.permissions(record.userId) };
           break;
         default:
           return graphError(errors.nonexistingField(name));
@@ -324,19 +411,50 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     return json(200, profile);
   }
 
-  function revokePermissions(params: Record<string, string>, target: string): Answer {
-    const token = params.access_token ?? '';
-    const record = accounts.token(token);
+  /**
+   * `GET|DELETE /{user-id}/permissions` (or `/me/permissions`): with the app token `APP_ID|APP_SECRET` for any
+   * user it knows, or with the user's own live token.
+   */
+  function permissions(method: string, params: Record<string, string>, token: string | undefined, target: string): Answer {
+    const verb = method === 'DELETE' ? 'DELETE' : 'GET';
     if (token === appAccessToken) {
       if (target === 'me') return graphError(errors.needsAccessToken());
-      if (!accounts.revoke(target, 'app')) return graphError(errors.unsupportedRequest('DELETE', target));
+      if (!accounts.user(target)) return graphError(errors.unsupportedRequest(verb, target));
+      if (verb === 'GET') return json(200, { data: accounts.permissions(target) });
+      accounts.revoke(target, 'app');
       return json(200, { success: true });
     }
-    if (record && !accounts.isRevoked(record) && (target === 'me' || target === record.userId)) {
+    const record = token === undefined ? undefined : accounts.token(token);
+    if (record && !accounts.isRevoked(record) && !accounts.isExpired(record) && (target === 'me' || target === record.userId)) {
+      const refused = proofProblem(params, token!);
+      if (refused) return refused;
+      if (verb === 'GET') return json(200, { data: accounts.permissions(record.userId) });
       accounts.revoke(record.userId, 'user');
       return json(200, { success: true });
     }
-    return graphError(token.startsWith(`${appId}|`) ? errors.needsAppToken() : errors.cannotParseToken());
+    return graphError(token?.startsWith(`${appId}|`) ? errors.needsAppToken() : errors.cannotParseToken());
+  }
+
+  /** `{url}/{version}/dialog/oauth`: GET shows the dialog (or an error page); POST is its form's answer. */
+  function dialog(method: string, path: string, params: Record<string, string>): Answer {
+    const parsed = redirects.parse(params);
+    if ('problem' in parsed) return html(400, dialogErrorPage(DIALOG_PROBLEM_TEXT[parsed.problem]));
+    const request = Object.fromEntries(DIALOG_PARAMS.filter((name) => params[name] !== undefined).map((name) => [name, params[name]!]));
+    const show = (status: number, error?: string) =>
+      html(status, dialogPage({ appName, action: path, request, identities: identityChoices, optionalScopes: optionalScopes(parsed.request.scopes), error }));
+    if (method === 'GET') return show(200);
+    if (params.action === 'cancel') return redirect(redirects.decline(parsed.request));
+    const identity = identities.find((candidate) => candidate.name === params.identity);
+    if (!identity) return show(400, 'Choose who you are from the list.');
+    accounts.register(identity);
+    return redirect(redirects.approve(parsed.request, identity, grantedScopesFromForm(params)));
+  }
+
+  function exchangeCode(params: Record<string, string>): Answer {
+    const outcome = redirects.exchange(params);
+    if (outcome.kind === 'error') return graphError(outcome.error, outcome.note);
+    const token = accounts.issueToken(outcome.identity, outcome.permissions, REDIRECT_TOKEN_EXPIRES_IN_SECONDS);
+    return json(200, { access_token: token.accessToken, token_type: 'bearer', expires_in: token.expiresIn }, 'token');
   }
 
   // Same-origin picture paths: the page then loads nothing from another origin.
@@ -345,10 +463,20 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     pictureUrl: identity.pictureUrl ?? `/pictures/${accounts.userIdFor(identity.name)}.svg`,
   }));
 
+  /** The checkboxes for a code that is known and still open; none otherwise (then Continue grants all). */
+  const optionalScopesFor = (userCode: string | undefined) => {
+    const login = userCode ? logins.snapshot(userCode) : undefined;
+    return login && login.state === 'pending' && !login.expired ? optionalScopes(login.scopes) : undefined;
+  };
+
   function devicePageAnswer(method: string, params: Record<string, string>): Answer {
-    if (method === 'GET') return html(200, devicePage({ appName, userCode: params.user_code, identities: identityChoices }));
+    if (method === 'GET') {
+      const userCode = params.user_code;
+      return html(200, devicePage({ appName, userCode, identities: identityChoices, optionalScopes: optionalScopesFor(userCode) }));
+    }
     const userCode = params.user_code ?? '';
-    const retry = (error: string) => html(400, devicePage({ appName, userCode, identities: identityChoices, error }));
+    const retry = (error: string) =>
+      html(400, devicePage({ appName, userCode, identities: identityChoices, optionalScopes: optionalScopesFor(userCode), error }));
     try {
       if (params.action === 'cancel') {
         logins.decline(userCode);
@@ -356,7 +484,7 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
       }
       const identity = identities.find((candidate) => candidate.name === params.identity);
       if (!identity) return retry('Choose who you are from the list.');
-      logins.approve(userCode, identity);
+      logins.approve(userCode, identity, grantedScopesFromForm(params));
       accounts.register(identity);
       return html(200, deviceDonePage({ appName, approved: true, identityName: identity.name }));
     } catch (error) {
@@ -371,18 +499,29 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     }
   }
 
-  function answer(route: FacebookRoute, method: string, params: Record<string, string>, userId: string | undefined): Answer {
+  function answer(
+    route: FacebookRoute,
+    method: string,
+    path: string,
+    params: Record<string, string>,
+    token: string | undefined,
+    userId: string | undefined,
+  ): Answer {
     switch (route) {
       case 'device/login':
         return deviceLogin(params);
       case 'device/login_status':
         return loginStatus(params);
       case 'me':
-        return me(params);
+        return me(params, token);
       case 'permissions':
-        return revokePermissions(params, userId!);
+        return permissions(method, params, token, userId!);
       case 'device':
         return devicePageAnswer(method, params);
+      case 'dialog/oauth':
+        return dialog(method, path, params);
+      case 'oauth/access_token':
+        return exchangeCode(params);
       case 'picture': {
         const identity = accounts.user(userId!);
         if (!identity) return { status: 404, body: 'not found\n', contentType: 'text/plain' };
@@ -398,6 +537,9 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const matched = matchRoute(url.pathname);
     const params = await readParams(request, url);
+    const fromHeader = headerToken(request);
+    const token = fromHeader ?? params.access_token;
+    const logged = fromHeader === undefined ? params : { ...params, authorization: fromHeader };
     const log = (status: number, extra: { fault?: string; note?: string } = {}) =>
       traffic.add({
         time,
@@ -406,7 +548,7 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
         path: url.pathname,
         route: matched?.route,
         status,
-        params: maskParams(params, SECRET_PARAMS),
+        params: maskParams(logged, SECRET_PARAMS),
         durationMs: performance.now() - started,
         ...extra,
       });
@@ -441,9 +583,9 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     if (!matched) result = graphError(errors.unknownPath(url.pathname.replace(VERSION_PREFIX, '')));
     else if (!ALLOWED_METHODS[matched.route].includes(method)) {
       result = graphError(errors.unsupportedRequest(method, url.pathname.replace(VERSION_PREFIX, '').slice(1)));
-    } else result = answer(matched.route, method, params, matched.userId);
+    } else result = answer(matched.route, method, url.pathname, params, token, matched.userId);
 
-    send(response, result.status, result.body, { 'content-type': result.contentType });
+    send(response, result.status, result.body, { 'content-type': result.contentType, ...result.headers });
     log(result.status, { ...(fault ? { fault: fault.kind } : {}), ...(result.note ? { note: result.note } : {}) });
   }
 
@@ -471,8 +613,8 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
     clientToken,
     appSecret,
     identities,
-    approve(userCode, identity) {
-      logins.approve(userCode, identity);
+    approve(userCode, identity, approveOptions = {}) {
+      logins.approve(userCode, identity, approveOptions.grantedScopes);
       return { userId: accounts.register(identity) };
     },
     decline: (userCode) => logins.decline(userCode),
@@ -493,6 +635,19 @@ export async function startFacebookStandin(options: FacebookStandinOptions = {})
       );
     },
     userIdFor: (name) => accounts.userIdFor(name),
+    allowRedirectUri: (uri) => redirects.allowRedirectUri(uri),
+    async authorize(dialogUrl, identity, decision, approveOptions = {}) {
+      const url = new URL(dialogUrl);
+      if (url.origin !== baseUrl || matchRoute(url.pathname)?.route !== 'dialog/oauth') {
+        throw new Error(`not a login dialog URL of this stand-in: ${url.origin}${url.pathname}`);
+      }
+      const parsed = redirects.parse(Object.fromEntries(url.searchParams));
+      if ('problem' in parsed) throw new DialogError(parsed.problem);
+      if (decision === 'decline') return redirects.decline(parsed.request);
+      accounts.register(identity);
+      return redirects.approve(parsed.request, identity, approveOptions.grantedScopes);
+    },
+    redirectLogins: () => redirects.list(),
     revocations: () => accounts.revocations(),
     injectFault: (route, fault, times) => faults.add(route, fault, times),
     clearFaults: () => faults.clear(),

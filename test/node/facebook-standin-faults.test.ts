@@ -80,6 +80,25 @@ describe('Facebook stand-in: injected faults', () => {
     expect((await start()).status).toBe(200);
   });
 
+  it('the redirect login\'s routes take faults too, and a faulted exchange leaves the code usable', async () => {
+    const redirectUri = 'https://bot.example/callback';
+    facebook.allowRedirectUri(redirectUri);
+    const dialog = `${facebook.url}/v25.0/dialog/oauth?client_id=${facebook.appId}&redirect_uri=${encodeURIComponent(redirectUri)}`;
+    facebook.injectFault('dialog/oauth', { kind: 'notJson', status: 503 });
+    expect((await call(dialog)).status).toBe(503);
+    expect((await call(dialog)).status).toBe(200);
+
+    const code = new URL(await facebook.authorize(dialog, { name: 'Alice Example' }, 'approve')).searchParams.get('code')!;
+    const params = { client_id: facebook.appId, redirect_uri: redirectUri, client_secret: facebook.appSecret, code };
+    facebook.injectFault('oauth/access_token', { kind: 'serverError' });
+    const failed = await postForm(`${facebook.graphUrl}/oauth/access_token`, params);
+    expect(failed.status).toBe(500);
+    expect(failed.json.error).toMatchObject({ code: 2, is_transient: true });
+    const retried = await postForm(`${facebook.graphUrl}/oauth/access_token`, params);
+    expect(retried.status).toBe(200);
+    expect(retried.json.token_type).toBe('bearer');
+  });
+
   it('clearFaults() drops every queued fault', async () => {
     facebook.injectFault('device/login', { kind: 'serverError' }, 5);
     facebook.clearFaults();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { manualClock } from '../../scripts/lib/clock.ts';
 import type { TrafficEntry } from '../../scripts/lib/traffic-log.ts';
 import { startFacebookStandin, type FacebookStandin } from '../../scripts/standins/facebook.ts';
@@ -38,6 +38,60 @@ describe('Facebook stand-in: traffic log', () => {
 
     const text = JSON.stringify(entries);
     for (const secret of [facebook.clientToken, facebook.appSecret, token, started.code, proof]) expect(text).not.toContain(secret);
+  });
+
+  it('logs the redirect login and header tokens with code, client_secret, code_verifier and the Authorization token masked', async () => {
+    const redirectUri = 'https://bot.example/callback';
+    facebook.allowRedirectUri(redirectUri);
+    const verifier = 'verifier-verifier-verifier-verifier-verifier';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const dialog = `${facebook.url}/v25.0/dialog/oauth?${new URLSearchParams({
+      client_id: facebook.appId,
+      redirect_uri: redirectUri,
+      state: 's1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })}`;
+    await call(dialog);
+    const location = await facebook.authorize(dialog, { name: 'Alice Example' }, 'approve');
+    const code = new URL(location).searchParams.get('code')!;
+    const exchanged = await postForm(`${facebook.graphUrl}/oauth/access_token`, {
+      client_id: facebook.appId,
+      redirect_uri: redirectUri,
+      client_secret: facebook.appSecret,
+      code,
+      code_verifier: verifier,
+    });
+    const token = exchanged.json.access_token as string;
+    await call(`${facebook.graphUrl}/me?fields=id`, { headers: { authorization: `Bearer ${token}` } });
+    const appToken = `${facebook.appId}|${facebook.appSecret}`;
+    await call(`${facebook.graphUrl}/${facebook.userIdFor('Alice Example')}/permissions`, { headers: { authorization: `OAuth ${appToken}` } });
+
+    const entries = facebook.traffic.entries();
+    expect(entries.map(({ method, route, status, note }) => ({ method, route, status, note }))).toEqual([
+      { method: 'GET', route: 'dialog/oauth', status: 200, note: undefined },
+      { method: 'POST', route: 'oauth/access_token', status: 200, note: 'token' },
+      { method: 'GET', route: 'me', status: 200, note: undefined },
+      { method: 'GET', route: 'permissions', status: 200, note: undefined },
+    ]);
+    expect(entries[0]!.params).toMatchObject({ client_id: facebook.appId, redirect_uri: redirectUri, state: 's1', code_challenge: challenge });
+    expect(entries[1]!.params).toEqual({
+      client_id: facebook.appId,
+      redirect_uri: redirectUri,
+      client_secret: '***',
+      code: '***',
+      code_verifier: '***',
+    });
+    expect(entries[2]!.params).toEqual({ fields: 'id', authorization: '***' });
+    expect(entries[3]!.params).toEqual({ authorization: `${facebook.appId}|***` });
+    const text = JSON.stringify(entries);
+    for (const secret of [facebook.appSecret, token, code, verifier]) expect(text).not.toContain(secret);
+  });
+
+  it('logs a failed exchange with the reason as its note', async () => {
+    await postForm(`${facebook.graphUrl}/oauth/access_token`, { client_id: facebook.appId, redirect_uri: 'x', client_secret: 'nope', code: 'AQx' });
+    expect(facebook.traffic.entries().at(-1)).toMatchObject({ route: 'oauth/access_token', status: 400, note: 'wrong client_secret' });
+    expect(JSON.stringify(facebook.traffic.entries())).not.toContain('nope');
   });
 
   it('keeps only the newest entries up to its cap, while counting them all', async () => {
