@@ -24,8 +24,6 @@ export interface Vars {
   OPERATOR_CONTACT?: string;
 }
 
-export type Variable = keyof Vars;
-
 /** What is wrong with a setting, named so that a log line can say it without the value. */
 export interface ConfigProblem {
   variable: string;

@@ -46,14 +46,10 @@ export const ComponentType = {
 };
 
 export const ButtonStyle = {
-  Primary: 1,
   Secondary: 2,
-  Danger: 4,
   Link: 5,
 } as const satisfies {
-  Primary: D.ButtonStyle.Primary;
   Secondary: D.ButtonStyle.Secondary;
-  Danger: D.ButtonStyle.Danger;
   Link: D.ButtonStyle.Link;
 };
 

@@ -1,4 +1,5 @@
 import { verifyKey } from 'discord-interactions';
+import { fromHex } from '../encoding.ts';
 
 /** How far a signed timestamp may be from now before the request is treated as a replay. */
 export const MAX_TIMESTAMP_SKEW_SECONDS = 5 * 60;
@@ -9,9 +10,7 @@ const importedKeys = new Map<string, Promise<CryptoKey>>();
 function publicKey(hex: string): Promise<CryptoKey> {
   let key = importedKeys.get(hex);
   if (!key) {
-    const raw = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < raw.length; i++) raw[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-    key = crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, ['verify']);
+    key = crypto.subtle.importKey('raw', fromHex(hex), { name: 'Ed25519' }, false, ['verify']);
     importedKeys.set(hex, key);
   }
   return key;

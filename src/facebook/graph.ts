@@ -4,6 +4,7 @@
  * way); error texts name method, route, status and Graph's codes, never an access token, app secret or code.
  */
 
+import { toHex } from '../encoding.ts';
 import { fetchText, FetchTimeoutError, type FetchedText } from '../http.ts';
 
 /** Graph's error object (`body.error`). */
@@ -143,5 +144,5 @@ export async function appSecretProof(accessToken: string, appSecret: string): Pr
     ['sign'],
   );
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(accessToken));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }

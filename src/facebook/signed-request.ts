@@ -3,6 +3,7 @@
  * `base64url(payload)`, where the signature is HMAC-SHA256 over the payload *as encoded*, keyed with the app
  * secret. Verified before the payload is even decoded. Facts: shared/PLATFORM.md §1.6.
  */
+import { fromBase64Url } from '../encoding.ts';
 
 /** The payload fields this bot relies on; Facebook may send more (`issued_at`, `expires`, ...). */
 export interface SignedRequestPayload {
@@ -17,25 +18,6 @@ export type SignedRequestVerification =
   | { ok: true; payload: SignedRequestPayload }
   /** `problem` says which rule was broken, for a 400 answer; it never contains the secret or the signature. */
   | { ok: false; problem: string };
-
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-
-/**
- * Decodes base64url with or without `=` padding (padding is not checked: the HMAC covers the text as sent);
- * undefined when the text is not base64url.
- */
-export function decodeBase64Url(text: string): Uint8Array | undefined {
-  if (!BASE64URL.test(text)) return undefined;
-  const unpadded = text.replace(/=+$/, '');
-  const remainder = unpadded.length % 4;
-  if (remainder === 1) return undefined;
-  const base64 = unpadded.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - remainder) % 4);
-  try {
-    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
 
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 
@@ -63,9 +45,9 @@ export async function verifySignedRequest(signedRequest: string, appSecret: stri
     return fail('signed_request must be two base64url parts joined by "."');
   }
   const [encodedSignature, encodedPayload] = parts as [string, string];
-  const signature = decodeBase64Url(encodedSignature);
+  const signature = fromBase64Url(encodedSignature);
   if (!signature) return fail('the signature is not base64url');
-  const payloadBytes = decodeBase64Url(encodedPayload);
+  const payloadBytes = fromBase64Url(encodedPayload);
   if (!payloadBytes) return fail('the payload is not base64url');
 
   const signed = new TextEncoder().encode(encodedPayload);

@@ -2,6 +2,7 @@
  * Facebook data-deletion requests (table `deletion_requests`): the confirmation code Facebook shows the user,
  * when the request came, and its status. Nothing about whom it concerned: no Facebook id, no name.
  */
+import { toHex } from '../encoding.ts';
 
 /** `completed`: everything held about the user was deleted when the request arrived. */
 export type DeletionStatus = 'completed';
@@ -20,7 +21,7 @@ const CONFIRMATION_CODE = /^[0-9a-f]{32}$/;
 
 /** 128 random bits as 32 lowercase hex characters: unguessable, and safe in a URL and in HTML as is. */
 export function newConfirmationCode(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 export const isConfirmationCode = (text: string) => CONFIRMATION_CODE.test(text);

@@ -14,6 +14,7 @@ import { fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization, type F
 import { GraphApiError, GraphClient } from '../facebook/graph.ts';
 import { revokeAppPermissions } from '../facebook/permissions.ts';
 import { facebookSetting, type FacebookSettings } from '../facebook/settings.ts';
+import { randomToken } from '../encoding.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
 import { linkAccount, unlinkDiscordUser } from '../links/store.ts';
@@ -82,10 +83,6 @@ function editResult(error: unknown): EditResult {
   return { kind: 'transient' };
 }
 
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 export class LoginSession extends DurableObject<Env> {
   /**
@@ -114,7 +111,7 @@ export class LoginSession extends DurableObject<Env> {
     if (allowedAt !== undefined) return { kind: 'rate-limited', retryAfterMs: allowedAt - now };
     // The superseded login's token, if it was approved a moment ago, is dropped with it.
     if (loaded.current) this.accessTokens.delete(loaded.current.id);
-    const state = startLogin(loaded, { ...request, sessionId: randomId() }, now, conclusionMessage);
+    const state = startLogin(loaded, { ...request, sessionId: randomToken() }, now, conclusionMessage);
     await this.#save(state);
     await this.ctx.storage.setAlarm(now);
     return { kind: 'started' };
@@ -123,7 +120,7 @@ export class LoginSession extends DurableObject<Env> {
   /** A /logout, deferred: the alarm unlinks, asks the provider to revoke, and edits the reply with the outcome. */
   async logout(request: LogoutRequest): Promise<void> {
     const now = Date.now();
-    await this.#save(logoutRequested(await this.#load(), { ...request, id: randomId(), startedAt: now }));
+    await this.#save(logoutRequested(await this.#load(), { ...request, id: randomToken(), startedAt: now }));
     await this.ctx.storage.setAlarm(now);
   }
 

@@ -37,7 +37,7 @@ describe('npm run bench -- --quick', () => {
 
     const bundle = results.bundle!;
     expect(bundle.gzipBytes).toBeGreaterThan(1_000);
-    expect(bundle.gzipBytes).toBeLessThanOrEqual(20 * 1024);
+    expect(bundle.gzipBytes).toBeLessThanOrEqual(40 * 1024);
     expect(bundle.rawBytes).toBeGreaterThan(bundle.gzipBytes);
 
     const interactions = results.interactions!;

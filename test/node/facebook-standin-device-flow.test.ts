@@ -241,6 +241,6 @@ describe('Facebook stand-in with the project\'s own Graph client', () => {
     const done = await pollDeviceLoginStatus(graph, app, authorization.code);
     expect(done.kind).toBe('authorized');
     const profile = await fetchProfile(graph, (done as { accessToken: string }).accessToken, facebook.appSecret);
-    expect(profile).toEqual({ id: facebook.userIdFor('Zoë Ångström'), name: 'Zoë Ångström', pictureUrl: 'https://pictures.example/zoe.png' });
+    expect(profile).toEqual({ id: facebook.userIdFor('Zoë Ångström'), name: 'Zoë Ångström', pictureUrl: 'https://pictures.example/zoe.png', grantedScopes: ['public_profile'] });
   });
 });

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown } from '../../src/discord/messages.ts';
-import type { DeviceCode, Session } from '../../src/login/session.ts';
+import type { RevokeOutcome } from '../../src/facebook/permissions.ts';
+import type { Conclusion, DeviceCode, FailureReason, Session } from '../../src/login/session.ts';
 import {
   cancelCustomId,
+  cancelledMessage,
   codeMessage,
   conclusionMessage,
+  erasedMessage,
+  logoutMessage,
+  minimalCodeMessage,
+  notLinkedMessage,
   displayAddress,
   parseCancelCustomId,
   successMessage,
@@ -113,18 +119,52 @@ describe('login messages', () => {
     expect(title('*'.repeat(400))!.length).toBeLessThanOrEqual(256);
   });
 
-  it('every concluding message removes the buttons and stays within limits', () => {
-    for (const conclusion of [
+  it('every concluding message, every failure reason included, removes the buttons and stays within limits', () => {
+    // A Record over the type: a new failure reason that is not listed here fails the type check.
+    const reasons: Record<FailureReason, true> = {
+      'facebook-unavailable': true,
+      'facebook-rejected': true,
+      'code-rejected': true,
+      'profile-unavailable': true,
+      'link-unavailable': true,
+    };
+    const conclusions: Conclusion[] = [
       { kind: 'declined' },
       { kind: 'expired' },
       { kind: 'replaced' },
-      { kind: 'failed', reason: 'facebook-unavailable' },
-      { kind: 'failed', reason: 'facebook-rejected' },
-      { kind: 'failed', reason: 'profile-unavailable' },
-    ] as const) {
+      ...(Object.keys(reasons) as FailureReason[]).map((reason) => ({ kind: 'failed', reason }) as const),
+    ];
+    const titles = new Set<string>();
+    for (const conclusion of conclusions) {
       const message = conclusionMessage(conclusion, session);
       expectWithinDiscordLimits(message);
       expect(message.components).toEqual([]);
+      titles.add(`${message.embeds![0]!.title}: ${message.embeds![0]!.description}`);
     }
+    // Each conclusion says something of its own.
+    expect(titles.size).toBe(conclusions.length);
+  });
+
+  it('the plain-text fallback, cancel, erased and every /logout outcome stay within limits and show no buttons', () => {
+    const outcomes: RevokeOutcome[] = [
+      { kind: 'revoked' },
+      { kind: 'refused', status: 400, code: 190 },
+      { kind: 'facebook-error', status: 502 },
+      { kind: 'timeout', timeoutMs: 5_000 },
+      { kind: 'unreachable' },
+    ];
+    const messages = [
+      minimalCodeMessage(device),
+      cancelledMessage(),
+      erasedMessage(),
+      notLinkedMessage(),
+      ...outcomes.map((outcome) => logoutMessage({ name: '*'.repeat(500) }, outcome)),
+    ];
+    for (const message of messages) {
+      expectWithinDiscordLimits(message);
+      expect(message.components).toEqual([]);
+    }
+    expect(minimalCodeMessage(device).content).toContain('CMWAW3TM');
+    expect(JSON.stringify(minimalCodeMessage(device))).not.toContain('"secret"');
   });
 });

@@ -93,3 +93,46 @@ describe('/login twice', () => {
     expect((await storedState(b.user))!.current).toBeDefined();
   });
 });
+
+describe('/login rate limit', () => {
+  it('a fourth /login within a minute gets an ephemeral "please wait N s" and causes no Facebook call', async () => {
+    const net = bed.net();
+    const user = freshUser();
+    for (let i = 0; i < 3; i++) {
+      const { response } = await sendLogin(user);
+      expect(await response.json()).toEqual({ type: 5, data: { flags: 64 } });
+      advanceClock(10_000);
+    }
+    const before = net.requests.length;
+    const { response } = await sendLogin(user);
+    expect(await response.json()).toEqual({
+      type: 4,
+      data: { content: 'You started several logins in the last minute. Please wait 30 s, then use `/login` again.', flags: 64 },
+    });
+    await runAlarm(user);
+    // Only the third login's device code is asked for: the refused start changed nothing.
+    expect(net.to(ROUTES.deviceLogin)).toHaveLength(net.requests.length > before ? 1 : 0);
+    advanceClock(30_000);
+    const { response: later } = await sendLogin(user);
+    expect(await later.json()).toEqual({ type: 5, data: { flags: 64 } });
+  });
+
+  it('the limit holds across logins that ended (storage erased) while the object stays alive', async () => {
+    const user = freshUser();
+    for (let i = 0; i < 3; i++) {
+      const { cancelId } = await (async () => {
+        const { interaction } = await sendLogin(user);
+        bed.net().script(ROUTES.deviceLogin, () => facebook.deviceCode());
+        await runAlarm(user);
+        const edit = bed.net().to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(`/${interaction.token}/`)).at(-1)!;
+        const message = edit.json as { components: Array<{ components: Array<{ custom_id?: string }> }> };
+        return { cancelId: message.components[0]!.components.find((c) => c.custom_id)!.custom_id! };
+      })();
+      expect((await clickButton(cancelId, user)).type).toBe(7);
+      expect(await storedState(user)).toBeUndefined();
+    }
+    const { response } = await sendLogin(user);
+    expect((await response.json<{ type: number }>()).type).toBe(4);
+  });
+});
+

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { MAX_PROFILE_TRIES } from '../../src/login/session.ts';
 import { freshUser } from '../support/worker/discord.ts';
 import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, sendLogin, sessionOf, storedState, T0, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
-import { ACCESS_TOKEN, DEVICE_CODE, discordBase, facebook, graphBase, json, ROUTES } from '../support/worker/network.ts';
+import { ACCESS_TOKEN, DEVICE_CODE, discordBase, facebook, graphBase, hang, json, ROUTES } from '../support/worker/network.ts';
 
 const bed = useLoginTestbed();
 
@@ -158,7 +158,7 @@ describe('/login: success', () => {
     error.mockRestore();
   });
 
-  it('a profile call that times out once is retried with the same token, and the login succeeds', async () => {
+  it('a profile call answered 503 once is retried with the same token, and the login succeeds', async () => {
     const net = bed.net();
     const { user, interaction } = await loginShowingCode(net);
     net.script(ROUTES.loginStatus, facebook.token);
@@ -176,4 +176,24 @@ describe('/login: success', () => {
     expect(JSON.stringify(error.mock.calls)).not.toContain(ACCESS_TOKEN);
     error.mockRestore();
   });
+
+  it('a profile call that times out once is retried with the same token, and the login succeeds', async () => {
+    const net = bed.net();
+    const { user, interaction } = await loginShowingCode(net);
+    net.script(ROUTES.loginStatus, facebook.token);
+    net.script(ROUTES.me, hang, facebook.profile);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    advanceClock(5_000);
+    await runAlarm(user);
+    // The first /me was cut off by the Graph client's timeout (real time), not answered.
+    expect(error.mock.calls.flat().join(' ')).toMatch(/profile could not be read: GraphTimeoutError/);
+    expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook']);
+    advanceClock(1_000);
+    await runAlarm(user);
+    const calls = net.to(ROUTES.me);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.headers.get('authorization')).toBe(`Bearer ${ACCESS_TOKEN}`);
+    expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
+    error.mockRestore();
+  }, 15_000);
 });
