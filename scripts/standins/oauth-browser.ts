@@ -17,8 +17,8 @@ export interface BrowserPages<I extends Identity> {
   device: { path: string; heading: string; codeFormat: string };
   /** The authorize form's target (its own path: the form posts back to the page). */
   authorizePath: (request: AuthorizationRequest) => string;
-  /** The identities a page offers, with pictures and a detail line. */
-  choices: () => IdentityChoice[];
+  /** The identities a page offers, with pictures and a detail line; `tenant` when the login's is known. */
+  choices: (tenant?: string) => IdentityChoice[];
   /** An identity by name: the configured ones and any a test used. */
   identity: (name: string) => I | undefined;
   /** Why `identity` cannot sign in to a login of this tenant, or undefined when it can (Microsoft). */
@@ -74,7 +74,7 @@ export function authorizePageAnswer<I extends Identity>(pages: BrowserPages<I>, 
       appName: pages.appName,
       scopes: request.scopes,
       redirectOrigin: new URL(request.redirectUri).origin,
-      identities: pages.choices(),
+      identities: pages.choices(request.tenant),
     }),
   );
 }
@@ -105,7 +105,7 @@ export function authorizeDecisionAnswer<I extends Identity>(pages: BrowserPages<
         appName: pages.appName,
         scopes: request.scopes,
         redirectOrigin: new URL(request.redirectUri).origin,
-        identities: pages.choices(),
+        identities: pages.choices(request.tenant),
         selected: params.identity,
         ...(refusal ? { error: refusal } : {}),
       }),
