@@ -186,7 +186,12 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
   const traffic = new TrafficLog(options.logCap);
 
   const known = new Map<string, Identity>();
-  const remember = (identity: Identity) => known.set(identity.name, { ...identity });
+  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
+  const remember = (identity: Identity): Identity => {
+    const merged = { ...known.get(identity.name), ...identity };
+    known.set(identity.name, merged);
+    return merged;
+  };
   identities.forEach(remember);
   const idOf = (name: string) => Number(numericIdOf(['github', name], 8));
   const byId = (id: string) => [...known.values()].find((identity) => String(idOf(identity.name)) === id);
@@ -428,8 +433,8 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     clientSecret,
     identities,
     approve(userCode, identity) {
-      logins.approve(userCode, identity);
-      remember(identity);
+      logins.checkDecidable(userCode);
+      logins.approve(userCode, remember(identity));
       return { userId: String(idOf(identity.name)) };
     },
     decline: (userCode) => logins.decline(userCode),

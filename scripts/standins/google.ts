@@ -185,7 +185,12 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
   const traffic = new TrafficLog(options.logCap);
 
   const known = new Map<string, Identity>();
-  const remember = (identity: Identity) => known.set(identity.name, { ...identity });
+  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
+  const remember = (identity: Identity): Identity => {
+    const merged = { ...known.get(identity.name), ...identity };
+    known.set(identity.name, merged);
+    return merged;
+  };
   identities.forEach(remember);
   const subOf = (name: string) => numericIdOf(['google', name], 21);
 
@@ -496,8 +501,8 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     clientSecret,
     identities,
     approve(userCode, identity) {
-      logins.approve(userCode, identity);
-      remember(identity);
+      logins.checkDecidable(userCode);
+      logins.approve(userCode, remember(identity));
       return { userId: subOf(identity.name) };
     },
     decline: (userCode) => logins.decline(userCode),

@@ -204,7 +204,12 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
   const traffic = new TrafficLog(options.logCap);
 
   const known = new Map<string, MicrosoftIdentity>();
-  const remember = (identity: MicrosoftIdentity) => known.set(identity.name, { ...identity });
+  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
+  const remember = (identity: MicrosoftIdentity): MicrosoftIdentity => {
+    const merged = { ...known.get(identity.name), ...identity };
+    known.set(identity.name, merged);
+    return merged;
+  };
   identities.forEach(remember);
 
   let url = '';
@@ -535,10 +540,10 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
 
   function approve(userCode: string, identity: MicrosoftIdentity): { userId: string } {
     logins.checkDecidable(userCode);
-    remember(identity);
-    const refused = refusal(identity, logins.request(userCode)?.tenant);
+    const resolved = remember(identity);
+    const refused = refusal(resolved, logins.request(userCode)?.tenant);
     if (refused) throw new Error(`${identity.name} cannot sign in here: ${refused}`);
-    logins.approve(userCode, identity);
+    logins.approve(userCode, resolved);
     return { userId: accountOf(identity.name).sub };
   }
 

@@ -14,7 +14,8 @@ let as: oauth.AuthorizationServer;
 let client: oauth.Client;
 
 beforeEach(async () => {
-  clock = manualClock(1_800_000_000_000);
+  // oauth4webapi checks the ID token's times against the real time: the stand-in's clock starts there.
+  clock = manualClock(Date.now());
   google = await startGoogleStandin({ now: clock.now, redirectUris: [CALLBACK] });
   as = await oauth.processDiscoveryResponse(new URL(google.url), await oauth.discoveryRequest(new URL(google.url), insecure));
   client = { client_id: google.clientId };
