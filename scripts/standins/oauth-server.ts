@@ -285,4 +285,6 @@ export const OAUTH_SECRET_PARAMS: ReadonlySet<string> = new Set([
   'id_token',
   'client_assertion',
   'password',
+  // Whoever holds an open authorize page's request id can answer it.
+  'request_id',
 ]);

@@ -114,6 +114,7 @@ describe.each(harnesses)('$name stand-in', (h) => {
     expect(poll.params).toMatchObject({ device_code: '***', client_id: standin.clientId });
     expect(entries.find((entry) => entry.note === 'code redeemed')!.params).toMatchObject({ code: '***', code_verifier: '***', client_secret: '***' });
     expect(entries.map((entry) => entry.route)).toEqual(expect.arrayContaining(['authorize', h.pollRoute]));
+    expect(entries.find((entry) => entry.route === 'authorize' && entry.method === 'POST')!.params).toMatchObject({ request_id: '***', identity: 'Bob Example', action: 'authorize' });
 
     const secrets = [standin.clientSecret, device.deviceCode, code, verifier, polled.access_token, exchanged.access_token, polled.refresh_token, exchanged.refresh_token, polled.id_token, exchanged.id_token];
     const text = JSON.stringify(entries);
