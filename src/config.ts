@@ -14,11 +14,31 @@ export interface Vars {
   DISCORD_APPLICATION_ID?: string;
   DISCORD_PUBLIC_KEY?: string;
   DISCORD_API_URL?: string;
+  DISCORD_WEB_URL?: string;
+  DISCORD_CLIENT_SECRET?: string;
+  TOKEN_ENCRYPTION_KEY?: string;
+  DEFAULT_PROVIDER?: string;
   FACEBOOK_APP_ID?: string;
   FACEBOOK_CLIENT_TOKEN?: string;
   FACEBOOK_APP_SECRET?: string;
   FACEBOOK_GRAPH_URL?: string;
+  FACEBOOK_WEB_URL?: string;
   FACEBOOK_SCOPES?: string;
+  GITHUB_CLIENT_ID?: string;
+  GITHUB_CLIENT_SECRET?: string;
+  GITHUB_URL?: string;
+  GITHUB_API_URL?: string;
+  GOOGLE_CLIENT_ID?: string;
+  GOOGLE_CLIENT_SECRET?: string;
+  GOOGLE_ISSUER?: string;
+  MICROSOFT_CLIENT_ID?: string;
+  MICROSOFT_TENANT?: string;
+  MICROSOFT_LOGIN_URL?: string;
+  OIDC_ISSUER?: string;
+  OIDC_CLIENT_ID?: string;
+  OIDC_CLIENT_SECRET?: string;
+  OIDC_NAME?: string;
+  OIDC_SCOPES?: string;
   PUBLIC_BASE_URL?: string;
   OPERATOR_NAME?: string;
   OPERATOR_CONTACT?: string;
@@ -59,6 +79,27 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export function required(env: Env, name: string, pattern: RegExp, shape: string): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError({ variable: name, problem: 'is not set' });
+  if (!pattern.test(value)) throw new ConfigError({ variable: name, problem: `is malformed (expected ${shape})` });
+  return value;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether `url` is on this machine: the only place plain http is allowed for a provider (tests, the playground). */
+export const isLoopback = (url: string) => LOOPBACK_HOSTS.has(new URL(url).hostname);
+
+/** An https base URL (http only on loopback) without query, fragment or trailing slash; `fallback` when unset. */
+export function secureBaseUrl(env: Env, name: string, fallback: string | undefined): string {
+  const url = baseUrl(env, name, fallback);
+  if (url.startsWith('http:') && !isLoopback(url)) {
+    throw new ConfigError({ variable: name, problem: 'must be an https URL (plain http only on 127.0.0.1 or localhost)' });
+  }
+  return url;
+}
+
+/** The value, or `fallback` when unset; checked against `pattern`. */
+export function optional(env: Env, name: string, fallback: string, pattern: RegExp, shape: string): string {
+  const value = env[name]?.trim() || fallback;
   if (!pattern.test(value)) throw new ConfigError({ variable: name, problem: `is malformed (expected ${shape})` });
   return value;
 }

@@ -4,7 +4,7 @@
  * type checker refuses a command without one.
  */
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord-api-types/v10';
-import { ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from './constants.ts';
+import { ApplicationCommandOptionType, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from './constants.ts';
 
 export type CommandDefinition = RESTPostAPIChatInputApplicationCommandsJSONBody;
 
@@ -24,17 +24,35 @@ export const commands = {
   login: {
     ...everywhere,
     name: 'login',
-    description: 'Link your Facebook account: get a code to enter at facebook.com/device.',
+    description: 'Link an account (Facebook, GitHub, Google, ...): get a code to enter on your phone or computer.',
+    options: [
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'provider',
+        description: 'Where your account is (the choices are the ones this bot offers).',
+        required: false,
+        autocomplete: true,
+      },
+    ],
   },
   whoami: {
     ...everywhere,
     name: 'whoami',
-    description: 'Show which Facebook account your Discord account is linked to, and since when.',
+    description: 'Show which accounts your Discord account is linked to, and since when.',
   },
   logout: {
     ...everywhere,
     name: 'logout',
-    description: 'Unlink your Facebook account and remove this app\'s access to it at Facebook.',
+    description: "Unlink an account and remove this app's access to it where the bot can.",
+    options: [
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'provider',
+        description: 'Which linked account to remove (asked when you have several).',
+        required: false,
+        autocomplete: true,
+      },
+    ],
   },
 } satisfies Record<string, CommandDefinition>;
 

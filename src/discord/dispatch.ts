@@ -4,6 +4,7 @@
  * ephemeral answer, never a 5xx.
  */
 import type { APIInteractionResponse } from 'discord-api-types/v10';
+import { loginProviders, ownLinks } from '../handlers/autocomplete.ts';
 import { cancelLogin } from '../handlers/cancel-login.ts';
 import { login } from '../handlers/login.ts';
 import { logout } from '../handlers/logout.ts';
@@ -12,7 +13,7 @@ import { whoami } from '../handlers/whoami.ts';
 import { CANCEL_PREFIX } from '../login/views.ts';
 import { commands, type CommandName } from './commands.ts';
 import { InteractionResponseType } from './constants.ts';
-import type { CommandHandler, ComponentHandler, HandlerContext } from './handler.ts';
+import type { AutocompleteHandler, CommandHandler, ComponentHandler, HandlerContext } from './handler.ts';
 import type { CommandInteraction, Interaction } from './interaction.ts';
 import { ephemeralMessage } from './messages.ts';
 
@@ -21,6 +22,12 @@ const commandHandlers: { [Name in CommandName]: CommandHandler } = {
   login,
   whoami,
   logout,
+};
+
+/** Autocomplete by command name (each command here has one autocompleted option). */
+const autocompleteHandlers: Partial<Record<CommandName, AutocompleteHandler>> = {
+  login: loginProviders,
+  logout: ownLinks,
 };
 
 const componentHandlers: Record<string, ComponentHandler> = {
@@ -56,8 +63,14 @@ export async function dispatch(interaction: Interaction, context: HandlerContext
       return runHandler(`/${name}`, () => commandHandlers[name](interaction, context));
     }
 
-    case 'autocomplete':
-      return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: [] } };
+    case 'autocomplete': {
+      const handler = hasOwn(commandHandlers, interaction.name) ? autocompleteHandlers[interaction.name] : undefined;
+      if (!handler) return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: [] } };
+      return runHandler(`autocomplete /${interaction.name}`, () => handler(interaction, context), () => ({
+        type: InteractionResponseType.ApplicationCommandAutocompleteResult,
+        data: { choices: [] },
+      }));
+    }
 
     case 'component': {
       const prefix = interaction.customId.split(':', 1)[0]!;
@@ -71,11 +84,12 @@ export async function dispatch(interaction: Interaction, context: HandlerContext
 async function runHandler(
   what: string,
   handler: () => APIInteractionResponse | Promise<APIInteractionResponse>,
+  fallback: () => APIInteractionResponse = () => ephemeralMessage('Something went wrong on our side. Please try again in a moment.'),
 ): Promise<APIInteractionResponse> {
   try {
     return await handler();
   } catch (error) {
     console.error(`handler for ${what} failed:`, error instanceof Error ? error.message : String(error));
-    return ephemeralMessage('Something went wrong on our side. Please try again in a moment.');
+    return fallback();
   }
 }

@@ -135,3 +135,17 @@ export function parseInteraction(body: unknown): ParsedInteraction {
   const kind = raw.type === InteractionType.ApplicationCommand ? 'command' : 'autocomplete';
   return { ok: true, interaction: { ...common, kind, name: raw.data.name, options: parsedOptions } };
 }
+
+/** The value of a string option, if the user gave one. */
+export function stringOption(interaction: CommandInteraction | AutocompleteInteraction, name: string): string | undefined {
+  const value = interaction.options[name]?.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The option the user is typing in, for autocomplete: its name and what was typed so far. */
+export function focusedOption(interaction: AutocompleteInteraction): { name: string; typed: string } | undefined {
+  for (const [name, option] of Object.entries(interaction.options)) {
+    if (option.focused) return { name, typed: typeof option.value === 'string' ? option.value : String(option.value ?? '') };
+  }
+  return undefined;
+}

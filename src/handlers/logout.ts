@@ -1,18 +1,42 @@
 import { discordSetting } from '../config.ts';
 import type { CommandHandler } from '../discord/handler.ts';
 import { InteractionResponseType, MessageFlags } from '../discord/constants.ts';
-import { ephemeralMessage } from '../discord/messages.ts';
+import { stringOption } from '../discord/interaction.ts';
+import { ephemeralMessage, escapeMarkdown, truncate } from '../discord/messages.ts';
+import { findLinks, type Link } from '../links/store.ts';
 import { loginSession } from '../login/stub.ts';
+import { providerLabel } from '../providers/registry.ts';
+import type { Env } from '../env.ts';
+
+const describeLink = (env: Env, link: Link) => `\`${link.provider}\` (${escapeMarkdown(providerLabel(env, link.provider))}: **${escapeMarkdown(truncate(link.name, 60))}**)`;
 
 /**
- * `/logout`: answers at once with a deferred, ephemeral reply and hands the work to the user's LoginSession
- * Durable Object (one RPC), which deletes the link, asks Facebook to revoke the app's access and edits the reply
- * with what happened. So the answer never waits for D1 or Facebook, and the work survives a restart.
+ * `/logout [provider]`: picks the link to remove (the one named, or the only one; with several and none named it
+ * lists them and asks), then answers at once with a deferred, ephemeral reply and hands the work to the user's
+ * LoginSession Durable Object, which deletes the link, asks the provider to revoke the app's access where it can
+ * and edits the reply with what happened. So the answer never waits for the provider, and the work survives a
+ * restart.
  */
 export const logout: CommandHandler = async (interaction, { env }) => {
   // The outcome is an edit of the reply, which needs Discord's API settings.
   if (!discordSetting(env).ok) return ephemeralMessage("This bot's logout is not set up yet; the operator can see why in the Worker logs.");
+  const links = await findLinks(env.DB, interaction.userId);
+  const requested = stringOption(interaction, 'provider');
+  if (links.length === 0) return ephemeralMessage('You are not logged in: no account is linked to your Discord account, so there is nothing to remove.');
+  let link: Link | undefined;
+  if (requested !== undefined) {
+    link = links.find((l) => l.provider === requested);
+    if (!link) {
+      return ephemeralMessage(`You have no link called "${escapeMarkdown(requested.slice(0, 40))}". Your links: ${links.map((l) => describeLink(env, l)).join(', ')}.`);
+    }
+  } else if (links.length > 1) {
+    return ephemeralMessage(
+      `You have ${links.length} linked accounts: ${links.map((l) => describeLink(env, l)).join(', ')}. ` +
+        'Use `/logout provider:` with the one to remove.',
+    );
+  } else link = links[0]!;
   await loginSession(env, interaction.userId).logout({
+    provider: link.provider,
     discordUserId: interaction.userId,
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,

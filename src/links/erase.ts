@@ -3,6 +3,7 @@
  * deauthorize and data-deletion callbacks call it; /logout removes only the caller's own link (src/links/store.ts).
  */
 import type { Env } from '../env.ts';
+import { loginSession } from '../login/stub.ts';
 import { newConfirmationCode, recordDeletionRequestStatements, type DeletionRequest } from './deletion-requests.ts';
 
 /**
@@ -12,7 +13,7 @@ import { newConfirmationCode, recordDeletionRequestStatements, type DeletionRequ
  * search every table for leftovers.
  */
 function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStatement[] {
-  return [db.prepare('DELETE FROM linked_accounts WHERE facebook_user_id = ?1 RETURNING discord_user_id').bind(facebookUserId)];
+  return [db.prepare("DELETE FROM links WHERE provider = 'facebook' AND subject = ?1 RETURNING discord_user_id").bind(facebookUserId)];
 }
 
 /**
@@ -21,7 +22,7 @@ function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStat
  * matters only in the seconds between a login's success and its final edit.
  */
 export async function forgetLoginSession(env: Env, discordUserId: string): Promise<void> {
-  await env.LOGIN_SESSIONS.get(env.LOGIN_SESSIONS.idFromName(discordUserId)).forgetFacebookAccount();
+  await loginSession(env, discordUserId).forgetAccount('facebook');
 }
 
 async function erase(env: Env, facebookUserId: string, alsoInTransaction: D1PreparedStatement[]): Promise<void> {

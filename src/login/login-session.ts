@@ -1,45 +1,48 @@
 /**
- * LoginSession: one Durable Object per Discord user (named by the user id) that runs that user's Facebook device
- * login on alarms. The shell around the pure state machine in session.ts: load state, ask for the next step,
- * perform it (a Graph call or a Discord edit), apply the outcome, store, re-arm the alarm.
+ * LoginSession: one Durable Object per Discord user (named by the user id) that runs that user's logins and
+ * logouts on alarms. The shell around the pure state machine in session.ts: ask for the next step, perform it
+ * (one outside call: the provider, Discord or D1), apply the outcome, store, re-arm the alarm.
  *
- * Everything the alarm needs is in storage before the alarm is set, every step is driven by stored state, and
- * each poll's time is stored before the poll is sent, so an alarm that runs twice, fires early, or re-runs after
- * the object was evicted mid-step resumes correctly without polling early or posting twice.
+ * Cost and safety, in one rule: the state lives in memory while the object is alive and is read from storage only
+ * after a restart; a write is made only when something a restart must not lose has changed, and without awaiting
+ * it, so that the runtime coalesces it with the alarm into one commit and its output gate holds the next outside
+ * call until the write is durable. A poll that only says "pending" therefore costs one row: the next alarm. A
+ * restart cannot tell whether a poll was in flight, so the first poll after one waits a full interval (see
+ * `resumed`): an alarm that fires early, runs twice or re-runs after a crash never polls early.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { discordSetting, must } from '../config.ts';
 import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '../discord/rest.ts';
-import { fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization, type FacebookProfile } from '../facebook/device-login.ts';
-import { GraphApiError, GraphClient } from '../facebook/graph.ts';
-import { revokeAppPermissions } from '../facebook/permissions.ts';
-import { facebookSetting, type FacebookSettings } from '../facebook/settings.ts';
 import { randomToken } from '../encoding.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
-import { linkAccount, unlinkDiscordUser } from '../links/store.ts';
+import { linkAccount, unlink } from '../links/store.ts';
+import { enabledProvider, providerLabel } from '../providers/registry.ts';
+import { ProviderError, type Grant, type Identity, type Provider, type ProviderId } from '../providers/types.ts';
 import {
+  accountErased,
   advance,
   cancelled,
   codeShown,
   deviceCodeFailed,
   deviceCodeIssued,
   emptyState,
-  facebookDataErased,
   finalEditDone,
   isEmpty,
   loginAllowedAt,
+  loginReportLine,
   loginSucceeded,
   logoutDone,
   logoutRequested,
   logoutUnlinked,
   nextStep,
   pollAnswered,
-  pollStarted,
   profileFetchFailed,
   profileUnavailable,
+  resumed,
   startLogin,
   type EditResult,
+  type FinalEdit,
   type LogoutJob,
   type Session,
   type State,
@@ -61,14 +64,9 @@ const STATE_KEY = 'state';
 const MAX_STEPS_PER_ALARM = 12;
 /** After an unexpected error the alarm re-arms itself this far ahead, instead of relying on platform retries. */
 const CRASH_RETRY_MS = 5_000;
-/**
- * A poll waits longer than other Graph calls: the answer that says "approved" carries the only copy of the access
- * token, and Facebook redeems the code when it sends it. Giving up on a slow answer loses the login.
- */
-export const POLL_TIMEOUT_MS = 10_000;
 
-export type StartLoginRequest = Omit<StartLogin, 'sessionId'>;
-export type StartResult = { kind: 'started' } | { kind: 'rate-limited'; retryAfterMs: number };
+export type StartLoginRequest = Omit<StartLogin, 'sessionId' | 'providerName' | 'providerColor'>;
+export type StartResult = { kind: 'started' } | { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'provider-unavailable' };
 export type CancelResult = 'cancelled' | 'not-owner' | 'not-active';
 export type LogoutRequest = Omit<LogoutJob, 'id' | 'startedAt' | 'unlinked'>;
 
@@ -83,84 +81,93 @@ function editResult(error: unknown): EditResult {
   return { kind: 'transient' };
 }
 
+/** The part of the state a restart must not lose: the poll's timing is re-derived on restart (see `resumed`). */
+function durable(state: State): string {
+  return JSON.stringify({ ...state, current: state.current && { ...state.current, lastPollAt: undefined, stats: undefined } });
+}
 
 export class LoginSession extends DurableObject<Env> {
-  /**
-   * Facebook's access token between the poll that returned it and the profile call, keyed by session id. Kept
-   * in memory only, on purpose: it is never stored. If the object restarts in between, the login reports that
-   * the profile could not be read.
-   */
+  /** The state, in memory from the first event after (re)start; storage is read only then. */
+  #memory: State | undefined;
+  /** What storage holds (as {@link durable} renders it), to know when a write is needed. */
+  #stored = '';
+  /** When the alarm is set for, as far as this instance knows (undefined after a restart: unknown). */
+  #alarmAt: number | null | undefined;
   // TypeScript-private, not #private, so that a test can check the map is emptied when it should be.
-  private readonly accessTokens = new Map<string, string>();
   /**
-   * The rate limit's record once storage is erased (a login over, nothing owed): forgetting everything when a
-   * login ends matters more than surviving a restart, after which a user may at worst start a few more logins.
+   * Provider grants between the poll that returned them and the identity call, keyed by session id. In memory
+   * only, on purpose: never stored. If the object restarts in between, the login reports that the profile could
+   * not be read.
    */
-  #recentStarts: number[] = [];
+  private readonly accessTokens = new Map<string, Grant>();
 
   // ---- RPC, called by the Worker ------------------------------------------------------------------------------
 
   /**
-   * A /login: stores everything the alarm needs, supersedes a login in progress, and sets the alarm for now. A
+   * A /login: supersedes a login in progress, records everything the alarm needs and sets the alarm for now. A
    * user who started too many logins recently is told when to try again, and nothing is started.
    */
   async start(request: StartLoginRequest): Promise<StartResult> {
     const now = Date.now();
-    const loaded = await this.#load();
-    const allowedAt = loginAllowedAt(loaded, now);
+    const state = await this.#state();
+    const allowedAt = loginAllowedAt(state, now);
     if (allowedAt !== undefined) return { kind: 'rate-limited', retryAfterMs: allowedAt - now };
+    const provider = enabledProvider(this.env, request.provider);
+    if (!provider) return { kind: 'provider-unavailable' };
     // The superseded login's token, if it was approved a moment ago, is dropped with it.
-    if (loaded.current) this.accessTokens.delete(loaded.current.id);
-    const state = startLogin(loaded, { ...request, sessionId: randomToken() }, now, conclusionMessage);
-    await this.#save(state);
-    await this.ctx.storage.setAlarm(now);
+    if (state.current) this.accessTokens.delete(state.current.id);
+    const next = startLogin(
+      state,
+      { ...request, sessionId: randomToken(), providerName: provider.name, providerColor: provider.color },
+      now,
+      conclusionMessage,
+    );
+    this.#commit(next, now);
     return { kind: 'started' };
+  }
+
+  /** The Cancel button. Only the user who started the login may cancel it. */
+  async cancel(sessionId: string, clickingUserId: string): Promise<CancelResult> {
+    const state = await this.#state();
+    const session = state.current;
+    if (!session || session.id !== sessionId) return 'not-active';
+    if (session.discordUserId !== clickingUserId) return 'not-owner';
+    this.accessTokens.delete(sessionId);
+    this.#commit(cancelled(state, sessionId));
+    return 'cancelled';
   }
 
   /** A /logout, deferred: the alarm unlinks, asks the provider to revoke, and edits the reply with the outcome. */
   async logout(request: LogoutRequest): Promise<void> {
     const now = Date.now();
-    await this.#save(logoutRequested(await this.#load(), { ...request, id: randomToken(), startedAt: now }));
-    await this.ctx.storage.setAlarm(now);
-  }
-
-  /** The Cancel button. Only the user who started the login may cancel it. */
-  async cancel(sessionId: string, clickingUserId: string): Promise<CancelResult> {
-    const state = await this.#load();
-    const session = state.current;
-    if (!session || session.id !== sessionId) return 'not-active';
-    if (session.discordUserId !== clickingUserId) return 'not-owner';
-    this.accessTokens.delete(sessionId);
-    await this.#store(cancelled(state, sessionId));
-    return 'cancelled';
+    this.#commit(logoutRequested(await this.#state(), { ...request, id: randomToken(), startedAt: now }), now);
   }
 
   /**
-   * The user's Facebook data was erased (deauthorize or data-deletion callback): nothing about that account may
-   * stay here, so a success message not yet shown is replaced.
+   * The user's data at `provider` was erased (deauthorize or data-deletion callback): nothing about that account
+   * may stay here, so a success message not yet shown is replaced.
    */
-  async forgetFacebookAccount(): Promise<void> {
-    const state = await this.#load();
-    const erased = facebookDataErased(state, erasedMessage());
-    if (erased !== state) await this.#store(erased);
+  async forgetAccount(provider: ProviderId): Promise<void> {
+    const state = await this.#state();
+    const erased = accountErased(state, provider, erasedMessage(providerLabel(this.env, provider)));
+    if (erased !== state) this.#commit(erased);
   }
 
   // ---- Alarm ---------------------------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    // The alarm that fired is spent: none is set now unless this run (or an event meanwhile) sets one.
+    this.#alarmAt = null;
     try {
       for (let steps = 0; steps < MAX_STEPS_PER_ALARM; steps++) {
         const now = Date.now();
-        const loaded = await this.#load();
-        const state = advance(loaded, now, conclusionMessage);
-        if (state !== loaded) await this.#save(state);
+        const state = advance(await this.#state(), now, conclusionMessage);
+        if (state !== this.#memory) this.#save(state);
         const step = nextStep(state, now);
         switch (step.kind) {
           case 'idle':
-            await this.#store(state);
-            return;
           case 'sleep':
-            await this.ctx.storage.setAlarm(step.until);
+            this.#commit(state, step.kind === 'sleep' ? step.until : null);
             return;
           case 'request-device-code':
             await this.#requestDeviceCode(step.session);
@@ -169,144 +176,164 @@ export class LoginSession extends DurableObject<Env> {
             await this.#showCode(step.session);
             break;
           case 'poll':
-            await this.#poll(step.session, now);
+            await this.#poll(step.session);
             break;
-          case 'fetch-profile':
-            await this.#completeLogin(step.session);
+          case 'identify':
+            await this.#identify(step.session);
             break;
           case 'logout':
             await this.#logout(step.job);
             break;
-          case 'final-edit': {
-            const { edit } = step;
-            const result = await this.#edit(edit.applicationId, edit.interactionToken, edit.message);
-            await this.#update((s) => finalEditDone(s, edit.id, edit.revision, result, Date.now()));
+          case 'final-edit':
+            await this.#finalEdit(step.edit);
             break;
-          }
         }
       }
-      await this.ctx.storage.setAlarm(Date.now() + 1_000);
+      this.#commit(this.#memory!, Date.now() + 1_000);
     } catch (error) {
-      // Never let the platform's short retry sequence be the only safety net: log, re-arm, carry on from storage.
+      // Never let the platform's short retry sequence be the only safety net: log, re-arm, carry on.
       console.error(`login alarm failed, retrying in ${CRASH_RETRY_MS} ms: ${describe(error)}`);
+      this.#alarmAt = undefined;
       await this.ctx.storage.setAlarm(Date.now() + CRASH_RETRY_MS);
     }
   }
 
   // ---- Steps ---------------------------------------------------------------------------------------------------
 
+  #provider(session: Session): Provider | undefined {
+    return enabledProvider(this.env, session.provider);
+  }
+
   async #requestDeviceCode(session: Session): Promise<void> {
-    const config = this.#facebook();
-    if (!config) {
-      await this.#update((s) => deviceCodeFailed(s, session.id, false, Date.now(), conclusionMessage));
-      return;
-    }
+    const provider = this.#provider(session);
     try {
-      const device = await requestDeviceAuthorization(this.#graph(config), this.#app(config), config.scopes);
-      await this.#update((s) => deviceCodeIssued(s, session.id, device, Date.now()));
+      if (!provider) throw new ProviderError(`${session.provider} is no longer set up`, false);
+      const device = await provider.startDeviceLogin();
+      this.#save(deviceCodeIssued(this.#memory!, session.id, device, Date.now()));
     } catch (error) {
-      const transient = !(error instanceof GraphApiError && error.status >= 400 && error.status < 500);
-      console.error(`device login could not start: ${describe(error)}`);
-      await this.#update((s) => deviceCodeFailed(s, session.id, transient, Date.now(), conclusionMessage));
+      const transient = error instanceof ProviderError ? error.transient : true;
+      console.error(`device login could not start (${session.provider}): ${describe(error)}`);
+      this.#save(deviceCodeFailed(this.#memory!, session.id, transient, Date.now(), conclusionMessage));
     }
   }
 
   async #showCode(session: Session): Promise<void> {
-    const message = session.codeFallback ? minimalCodeMessage(session.device!) : codeMessage(session, session.device!);
+    const device = session.device!;
+    const message = session.codeFallback ? minimalCodeMessage(session, device) : codeMessage(session, device);
     const result = await this.#edit(session.applicationId, session.interactionToken, message);
     if (result.kind === 'rejected') {
       console.error(session.codeFallback ? 'Discord refused the plain code message too; the login ends' : 'Discord refused the code message; sending it as plain text');
     }
-    await this.#update((s) => codeShown(s, session.id, result, Date.now()));
+    this.#save(codeShown(this.#memory!, session.id, result, Date.now()));
   }
 
-  async #poll(session: Session, now: number): Promise<void> {
-    const config = this.#facebook();
-    if (!config) {
-      await this.#update((s) => deviceCodeFailed(s, session.id, false, Date.now(), conclusionMessage));
+  async #poll(session: Session): Promise<void> {
+    const provider = this.#provider(session);
+    if (!provider) {
+      this.#save(pollAnswered(this.#memory!, session.id, { kind: 'fatal', error: 'provider no longer set up' }, Date.now(), conclusionMessage));
       return;
     }
-    await this.#update((s) => pollStarted(s, session.id, now));
-    const status = await pollDeviceLoginStatus(this.#graph(config, POLL_TIMEOUT_MS), this.#app(config), session.device!.code);
-    if (status.kind === 'unavailable') console.warn(`device login poll failed: ${status.reason}`);
-    const answer = status.kind === 'authorized' ? ({ kind: 'authorized' } as const) : status;
-    const state = pollAnswered(await this.#load(), session.id, answer, Date.now(), conclusionMessage);
+    const outcome = await provider.pollDeviceLogin(session.device!.deviceCode);
+    if (outcome.kind === 'transient') console.warn(`device login poll failed (${session.provider}): ${outcome.reason}`);
+    if (outcome.kind === 'fatal') console.error(`device login poll got an error (${session.provider}): ${outcome.error}`);
+    const answer = outcome.kind === 'authorized' ? ({ kind: 'authorized' } as const) : outcome;
+    const state = pollAnswered(this.#memory!, session.id, answer, Date.now(), conclusionMessage);
     // Keep the token only while its login is still the current one (a Cancel or a new /login may have come in).
-    if (status.kind === 'authorized' && state.current?.id === session.id) this.accessTokens.set(session.id, status.accessToken);
-    await this.#store(state);
+    if (outcome.kind === 'authorized' && state.current?.id === session.id) this.accessTokens.set(session.id, outcome.grant);
+    this.#save(state);
   }
 
-  async #completeLogin(session: Session): Promise<void> {
-    const accessToken = this.accessTokens.get(session.id);
-    const config = this.#facebook();
-    if (!accessToken || !config) {
-      await this.#update((s) => profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage));
+  async #identify(session: Session): Promise<void> {
+    const grant = this.accessTokens.get(session.id);
+    const provider = this.#provider(session);
+    if (!grant || !provider) {
+      this.#save(profileUnavailable(this.#memory!, session.id, 'profile-unavailable', conclusionMessage));
       return;
     }
-    let profile: FacebookProfile;
+    let identity: Identity;
     try {
-      profile = await fetchProfile(this.#graph(config), accessToken, config.appSecret);
+      identity = await provider.identify(grant);
     } catch (error) {
-      console.error(`profile could not be read: ${describe(error)}`);
-      // Facebook refusing the token (a 4xx) will not change; a timeout, network error or 5xx may.
-      const refused = error instanceof GraphApiError && error.status >= 400 && error.status < 500;
-      const state = await this.#update((s) =>
-        refused
-          ? profileUnavailable(s, session.id, 'profile-unavailable', conclusionMessage)
-          : profileFetchFailed(s, session.id, Date.now(), conclusionMessage),
-      );
+      console.error(`who logged in could not be read (${session.provider}): ${describe(error)}`);
+      const transient = !(error instanceof ProviderError) || error.transient;
+      const state = transient
+        ? profileFetchFailed(this.#memory!, session.id, Date.now(), conclusionMessage)
+        : profileUnavailable(this.#memory!, session.id, 'profile-unavailable', conclusionMessage);
       // The token stays only while its login may still try again.
       if (state.current?.id !== session.id) this.accessTokens.delete(session.id);
+      this.#save(state);
       return;
     }
     this.accessTokens.delete(session.id);
-    // A Cancel or a newer /login may have come in while /me was on its way; from here until the outcome is
-    // stored, nothing else may: the account is linked only for the login that is still current, and the message
-    // says what was done.
+    // The bot needs only who the user is: the token goes back to the provider where it can be given back.
+    await provider.release(grant);
+    await this.#link(session, identity);
+  }
+
+  /**
+   * Links the account, for the login that is still current. A Cancel or a newer /login may have come in while the
+   * provider was being asked; from here until the outcome is stored, nothing else may: the account is linked only
+   * for a current login, and its message says what was done.
+   */
+  async #link(session: Session, identity: Identity): Promise<void> {
     await this.ctx.blockConcurrencyWhile(async () => {
-      const state = await this.#load();
+      const state = this.#memory!;
       if (state.current?.id !== session.id) return;
       let message: DiscordMessage;
       try {
         const link = await linkAccount(this.env.DB, {
           discordUserId: session.discordUserId,
-          facebookUserId: profile.id,
-          name: profile.name,
-          scopes: profile.grantedScopes,
+          provider: session.provider,
+          subject: identity.subject,
+          name: identity.name,
+          scopes: identity.scopes,
           now: Date.now(),
         });
-        message = successMessage(profile, linkNote(link));
+        message = successMessage(session, identity, linkNote(session.providerName, link));
       } catch (error) {
         console.error(`link could not be saved: ${describe(error)}`);
-        await this.#store(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
+        this.#save(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
         return;
       }
-      await this.#store(loginSucceeded(state, session.id, message, conclusionMessage));
+      this.#save(loginSucceeded(state, session.id, message, conclusionMessage));
     });
   }
 
   async #logout(job: LogoutJob): Promise<void> {
     if (job.unlinked === undefined) {
-      const link = await unlinkDiscordUser(this.env.DB, job.discordUserId);
-      const unlinked = link ? { facebookUserId: link.facebookUserId, name: link.name } : null;
-      await this.#update((s) => logoutUnlinked(s, job.id, unlinked));
+      const link = await unlink(this.env.DB, job.discordUserId, job.provider);
+      this.#save(logoutUnlinked(this.#memory!, job.id, link ? { subject: link.subject, name: link.name } : null));
       return;
     }
+    const provider = enabledProvider(this.env, job.provider);
+    const look = { name: providerLabel(this.env, job.provider), appSettingsUrl: provider?.appSettingsUrl };
     let message: DiscordMessage;
-    const config = this.#facebook();
-    if (job.unlinked === null) message = notLinkedMessage();
-    else if (!config) message = logoutMessage(job.unlinked, { kind: 'unreachable' });
+    if (job.unlinked === null) message = notLinkedMessage(look);
     else {
-      const outcome = await revokeAppPermissions(this.#graph(config), config, job.unlinked.facebookUserId);
-      if (outcome.kind !== 'revoked') console.warn(`/logout: Facebook did not confirm the revocation: ${JSON.stringify(outcome)}`);
-      message = logoutMessage(job.unlinked, outcome);
+      const outcome = provider ? await provider.revokeApp(job.unlinked.subject) : ({ kind: 'unreachable' } as const);
+      if (outcome.kind !== 'revoked' && outcome.kind !== 'not-supported') {
+        console.warn(`/logout: ${job.provider} did not confirm the revocation: ${JSON.stringify(outcome)}`);
+      }
+      message = logoutMessage(look, job.unlinked, outcome);
     }
-    await this.#update((s) => logoutDone(s, job.id, message));
+    this.#save(logoutDone(this.#memory!, job.id, message));
+  }
+
+  async #finalEdit(edit: FinalEdit): Promise<void> {
+    const result = await this.#edit(edit.applicationId, edit.interactionToken, edit.message);
+    const now = Date.now();
+    const state = finalEditDone(this.#memory!, edit.id, edit.revision, result, now);
+    // The login is over once its message is shown (or given up): one structured line for Workers Logs.
+    if (!state.outbox.some((e) => e.id === edit.id)) {
+      const line = loginReportLine(edit, result, now);
+      if (line) console.log(JSON.stringify(line));
+    }
+    this.#save(state);
   }
 
   async #edit(applicationId: string, interactionToken: string, message: DiscordMessage): Promise<EditResult> {
     try {
-      await this.#discord().editOriginalResponse(applicationId, interactionToken, message);
+      await new DiscordRest({ baseUrl: must(discordSetting(this.env)).apiUrl }).editOriginalResponse(applicationId, interactionToken, message);
       return { kind: 'ok' };
     } catch (error) {
       const result = editResult(error);
@@ -315,51 +342,48 @@ export class LoginSession extends DurableObject<Env> {
     }
   }
 
-  // ---- Plumbing ------------------------------------------------------------------------------------------------
+  // ---- State and storage ---------------------------------------------------------------------------------------
 
-  /** The provider's settings; undefined (and logged once, by config) when they went missing since /login. */
-  #facebook(): FacebookSettings | undefined {
-    const setting = facebookSetting(this.env);
-    return setting?.ok ? setting.value : undefined;
-  }
-
-  #graph(config: FacebookSettings, timeoutMs?: number): GraphClient {
-    return new GraphClient({ baseUrl: config.graphUrl, timeoutMs });
-  }
-
-  #discord(): DiscordRest {
-    return new DiscordRest({ baseUrl: must(discordSetting(this.env)).apiUrl });
-  }
-
-  #app(config: FacebookSettings) {
-    return { appId: config.appId, clientToken: config.clientToken };
-  }
-
-  async #load(): Promise<State> {
+  /**
+   * The state: from memory, or, on the first event after a (re)start, from storage. The rate limit's record is
+   * kept in memory across the erasures of storage (see session.ts).
+   */
+  async #state(): Promise<State> {
+    if (this.#memory) return this.#memory;
+    const stored = await this.ctx.storage.get<State>(STATE_KEY);
     // Objects stored by an earlier version lack the newer lists.
-    return { ...emptyState(), recentStarts: this.#recentStarts, ...(await this.ctx.storage.get<State>(STATE_KEY)) };
+    const state = stored ? { ...emptyState(), ...stored } : emptyState();
+    this.#stored = stored ? durable(state) : '';
+    this.#memory ??= resumed(state, Date.now());
+    return this.#memory;
   }
 
-  async #save(state: State): Promise<void> {
-    this.#recentStarts = state.recentStarts;
-    await this.ctx.storage.put(STATE_KEY, state);
+  /** Keeps `state` in memory and, when it differs from what storage holds in a way a restart must not lose, writes it (not awaited). */
+  #save(state: State): void {
+    this.#memory = state;
+    if (isEmpty(state)) return;
+    const rendered = durable(state);
+    if (rendered === this.#stored) return;
+    this.#stored = rendered;
+    void this.ctx.storage.put(STATE_KEY, state);
   }
 
-  /** Saves, or when nothing is left (no login, no message owed) erases everything, alarm included. */
-  async #store(state: State): Promise<void> {
-    this.#recentStarts = state.recentStarts;
+  /**
+   * {@link #save}, and sets the alarm for `alarmAt` (or leaves it when undefined); when nothing is left, erases
+   * everything, alarm included. Called without an await in between, so it is one commit with the save.
+   */
+  #commit(state: State, alarmAt?: number | null): void {
     if (isEmpty(state)) {
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
+      this.#memory = state;
+      if (this.#stored !== '' || this.#alarmAt !== null) void this.ctx.storage.deleteAll();
+      this.#stored = '';
+      this.#alarmAt = null;
       return;
     }
-    await this.#save(state);
-  }
-
-  /** Applies an outcome to the state as it is now in storage: a /login or Cancel may have come in meanwhile. */
-  async #update(apply: (state: State) => State): Promise<State> {
-    const state = apply(await this.#load());
-    await this.#store(state);
-    return state;
+    this.#save(state);
+    if (alarmAt === undefined || alarmAt === this.#alarmAt) return;
+    this.#alarmAt = alarmAt;
+    if (alarmAt === null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(alarmAt);
   }
 }

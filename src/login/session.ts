@@ -1,13 +1,13 @@
 /**
  * The login state machine, as pure functions: `state + event -> new state`, and `nextStep(state, now)` for what
- * the Durable Object must do next. No I/O, no clock: the LoginSession Durable Object (login-session.ts) loads the
- * state, asks for the next step, performs it, applies the outcome and stores the result.
+ * the Durable Object must do next. No I/O, no clock, no provider names: the LoginSession Durable Object
+ * (login-session.ts) keeps the state, asks for the next step, performs it, applies the outcome and stores it.
  *
  * One state per Discord user. `current` is the login in progress; `outbox` holds final edits still owed to
- * messages whose login is over (declined, expired, success, replaced by a newer /login, ...). A login's secrets
+ * messages whose login (or logout) is over; `logouts` holds /logouts still to carry out. A login's secrets
  * (interaction token, device code) leave storage with it.
  */
-import type { DeviceAuthorization, DeviceLoginStatus } from '../facebook/device-login.ts';
+import type { PollOutcome, ProviderId } from '../providers/types.ts';
 import type { DiscordMessage } from './views.ts';
 
 /** An interaction token can edit its message for 15 minutes. */
@@ -16,10 +16,10 @@ export const TOKEN_LIFETIME_MS = 15 * 60_000;
 export const TOKEN_SAFETY_MARGIN_MS = 30_000;
 /** RFC 8628 §3.5: after `slow_down`, the interval grows by 5 s for this and every later poll. */
 export const SLOW_DOWN_INCREMENT_MS = 5_000;
-/** Consecutive failures tolerated before the user is told Facebook is not answering. */
+/** Consecutive failures tolerated before the user is told the provider is not answering. */
 export const MAX_DEVICE_REQUEST_FAILURES = 4;
 export const MAX_POLL_FAILURES = 5;
-/** Tries of `/me` after approval: the token is in memory and still good, so a slow Graph is worth a retry. */
+/** Tries of the identity call after approval: the token is in memory and still good, so a retry is worth it. */
 export const MAX_PROFILE_TRIES = 3;
 /** Longest wait between polls after failures (bounded backoff). */
 export const MAX_POLL_BACKOFF_MS = 60_000;
@@ -31,17 +31,34 @@ export const MAX_LOGINS_PER_WINDOW = 3;
 export const LOGIN_RATE_WINDOW_MS = 60_000;
 
 export interface DeviceCode {
-  /** Sent only to Facebook. */
-  code: string;
+  /** Secret: sent only to the provider. */
+  deviceCode: string;
   userCode: string;
   verificationUri: string;
+  verificationUriComplete?: string;
   issuedAt: number;
   expiresAt: number;
   intervalMs: number;
 }
 
+/** How a login went, for the one structured log line written when it is over (no token, code or name). */
+export interface LoginStats {
+  polls: number;
+  slowDowns: number;
+  transientFailures: number;
+  /** Edits of the login's message sent, and how many of them had to be sent again. */
+  discordEdits: number;
+  discordRetries: number;
+  /** When the provider's answer said the user approved. */
+  approvedAt?: number;
+}
+
 export interface Session {
   id: string;
+  provider: ProviderId;
+  /** The provider's display name and colour when the login started (its messages use them). */
+  providerName: string;
+  providerColor: number;
   discordUserId: string;
   applicationId: string;
   interactionToken: string;
@@ -49,18 +66,16 @@ export interface Session {
   startedAt: number;
   device?: DeviceCode;
   /**
-   * When the last poll was sent (written before it is sent), then when its answer came back. Anchoring the next
-   * poll on the answer's arrival keeps polls at least an interval apart as Facebook sees them, whatever the
-   * network's jitter.
+   * When the last poll's answer came back: the next poll is an interval after it, so polls stay an interval apart
+   * as the provider sees them, whatever the network's jitter. Kept in memory; after a restart the object cannot
+   * know whether a poll was in flight, so it counts from the restart (see {@link resumed}).
    */
   lastPollAt?: number;
-  /** A poll was sent and its answer has not been recorded: the object may have died while it was in flight. */
-  pollInFlight?: boolean;
-  /** Consecutive transient failures of the Facebook step in progress. */
+  /** Consecutive transient failures of the provider step in progress. */
   failures: number;
   /** After a transient failure, the step waits until then. */
   retryAt?: number;
-  /** Facebook approved the login (the token itself is never stored). */
+  /** The provider approved the login (the token itself is never stored). */
   authorizedAt?: number;
   /** The code message has been shown in Discord. */
   codeShown: boolean;
@@ -68,16 +83,27 @@ export interface Session {
   codeFallback?: boolean;
   discordFailures: number;
   discordRetryAt?: number;
+  stats: LoginStats;
 }
 
-/** A final message owed to an interaction whose login is over. */
+/** The structured report of a finished login, kept with its final message until that is delivered. */
+export interface LoginReport {
+  provider: ProviderId;
+  outcome: string;
+  startedAt: number;
+  stats: LoginStats;
+}
+
+/** A final message owed to an interaction whose login (or /logout) is over. */
 export interface FinalEdit {
   id: string;
   /**
-   * How the login ended (a success message names the Facebook account, which matters when erasing data), or
-   * `logout` for the outcome of a /logout.
+   * How the login ended (a success message names the account, which matters when erasing data), or `logout` for
+   * the outcome of a /logout.
    */
   kind: Conclusion['kind'] | 'erased' | 'logout';
+  /** The provider whose account a success message names. */
+  provider?: ProviderId;
   /**
    * Bumped whenever `message` is replaced, so that the answer to an edit sent with an older message never removes
    * the newer one from the outbox.
@@ -89,17 +115,19 @@ export interface FinalEdit {
   message: DiscordMessage;
   failures: number;
   notBefore?: number;
+  report?: LoginReport;
 }
 
 /** The account a /logout removed, kept only until the provider was asked to revoke the app's access. */
 export interface UnlinkedAccount {
-  facebookUserId: string;
+  subject: string;
   name: string;
 }
 
 /** A deferred /logout: unlink (D1), then revoke at the provider, then edit the reply with what happened. */
 export interface LogoutJob {
   id: string;
+  provider: ProviderId;
   discordUserId: string;
   applicationId: string;
   interactionToken: string;
@@ -132,13 +160,25 @@ export type Conclusion =
   | { kind: 'failed'; reason: FailureReason }
   | { kind: 'success'; message: DiscordMessage };
 
-export type FailureReason = 'facebook-unavailable' | 'facebook-rejected' | 'code-rejected' | 'profile-unavailable' | 'link-unavailable';
+export type FailureReason =
+  /** The provider did not answer (network, timeouts, 5xx), several times in a row. */
+  | 'provider-unavailable'
+  /** The provider refused to start a device login for this app (its settings there). */
+  | 'provider-rejected'
+  /** A poll got an error the protocol does not expect (logged by name). */
+  | 'provider-error'
+  /** The provider no longer knows the device code (its answer was probably lost on the way). */
+  | 'code-rejected'
+  /** Approved, but who logged in could not be read (or the token was lost with a restart). */
+  | 'profile-unavailable'
+  /** Approved and read, but the link could not be saved. */
+  | 'link-unavailable';
 
 /** Renders the final message of a concluded login. Injected so this module stays free of presentation. */
 export type RenderConclusion = (conclusion: Conclusion, session: Session) => DiscordMessage;
 
 export type Step =
-  | { kind: 'fetch-profile'; session: Session }
+  | { kind: 'identify'; session: Session }
   | { kind: 'show-code'; session: Session }
   | { kind: 'request-device-code'; session: Session }
   | { kind: 'poll'; session: Session }
@@ -149,17 +189,16 @@ export type Step =
 
 const tokenUsableUntil = (startedAt: number) => startedAt + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
 
-/**
- * When the next poll of `session` is allowed: one interval after the previous poll's answer (or after the code
- * was issued). A poll interrupted in flight reached Facebook at an unknown moment after it was recorded, so the
- * next one waits two intervals from the record.
- */
+const emptyStats = (): LoginStats => ({ polls: 0, slowDowns: 0, transientFailures: 0, discordEdits: 0, discordRetries: 0 });
+
+/** When the next poll of `session` is allowed: one interval after the previous poll's answer (or the code). */
 export function pollDueAt(session: Session): number | undefined {
   const device = session.device;
   if (!device) return undefined;
-  const base = (session.lastPollAt ?? device.issuedAt) + device.intervalMs * (session.pollInFlight ? 2 : 1);
-  return Math.max(base, session.retryAt ?? 0);
+  return Math.max((session.lastPollAt ?? device.issuedAt) + device.intervalMs, session.retryAt ?? 0);
 }
+
+const outcomeName = (conclusion: Conclusion) => (conclusion.kind === 'failed' ? `failed:${conclusion.reason}` : conclusion.kind);
 
 function conclude(state: State, conclusion: Conclusion, render: RenderConclusion): State {
   const session = state.current;
@@ -167,12 +206,14 @@ function conclude(state: State, conclusion: Conclusion, render: RenderConclusion
   const edit: FinalEdit = {
     id: session.id,
     kind: conclusion.kind,
+    provider: session.provider,
     revision: 0,
     applicationId: session.applicationId,
     interactionToken: session.interactionToken,
     startedAt: session.startedAt,
     message: render(conclusion, session),
     failures: 0,
+    report: { provider: session.provider, outcome: outcomeName(conclusion), startedAt: session.startedAt, stats: session.stats },
   };
   return { ...state, current: undefined, outbox: [...state.outbox.filter((e) => e.id !== session.id), edit] };
 }
@@ -187,6 +228,9 @@ function updateCurrent(state: State, sessionId: string, change: (session: Sessio
 
 export interface StartLogin {
   sessionId: string;
+  provider: ProviderId;
+  providerName: string;
+  providerColor: number;
   discordUserId: string;
   applicationId: string;
   interactionToken: string;
@@ -201,8 +245,8 @@ export function loginAllowedAt(state: State, now: number): number | undefined {
 }
 
 /**
- * A /login: starts a session; one in progress is superseded (its message will say so, its code is dropped).
- * The caller checks {@link loginAllowedAt} first.
+ * A /login: starts a session; one in progress (at any provider) is superseded: its message will say so, its code
+ * is dropped. The caller checks {@link loginAllowedAt} first.
  */
 export function startLogin(state: State, start: StartLogin, now: number, render: RenderConclusion): State {
   const superseded = conclude(state, { kind: 'replaced' }, render);
@@ -211,6 +255,9 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
     recentStarts: [...state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS), now],
     current: {
       id: start.sessionId,
+      provider: start.provider,
+      providerName: start.providerName,
+      providerColor: start.providerColor,
       discordUserId: start.discordUserId,
       applicationId: start.applicationId,
       interactionToken: start.interactionToken,
@@ -219,17 +266,28 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
       failures: 0,
       codeShown: false,
       discordFailures: 0,
+      stats: emptyStats(),
     },
   };
 }
 
-export function deviceCodeIssued(state: State, sessionId: string, device: DeviceAuthorization, now: number): State {
+export interface IssuedDeviceCode {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string | undefined;
+  expiresInSeconds: number;
+  intervalSeconds: number;
+}
+
+export function deviceCodeIssued(state: State, sessionId: string, device: IssuedDeviceCode, now: number): State {
   return updateCurrent(state, sessionId, (session) => ({
     ...session,
     device: {
-      code: device.code,
+      deviceCode: device.deviceCode,
       userCode: device.userCode,
       verificationUri: device.verificationUri,
+      ...(device.verificationUriComplete ? { verificationUriComplete: device.verificationUriComplete } : {}),
       issuedAt: now,
       expiresAt: now + device.expiresInSeconds * 1000,
       intervalMs: device.intervalSeconds * 1000,
@@ -239,71 +297,67 @@ export function deviceCodeIssued(state: State, sessionId: string, device: Device
   }));
 }
 
-/** Asking Facebook for a device code failed; `transient` failures are retried with backoff, a few times. */
-export function deviceCodeFailed(
-  state: State,
-  sessionId: string,
-  transient: boolean,
-  now: number,
-  render: RenderConclusion,
-): State {
+/** Asking the provider for a device code failed; `transient` failures are retried with backoff, a few times. */
+export function deviceCodeFailed(state: State, sessionId: string, transient: boolean, now: number, render: RenderConclusion): State {
   const session = state.current;
   if (session?.id !== sessionId) return state;
   const failures = session.failures + 1;
-  if (!transient) return conclude(state, { kind: 'failed', reason: 'facebook-rejected' }, render);
-  if (failures >= MAX_DEVICE_REQUEST_FAILURES) return conclude(state, { kind: 'failed', reason: 'facebook-unavailable' }, render);
+  if (!transient) return conclude(state, { kind: 'failed', reason: 'provider-rejected' }, render);
+  if (failures >= MAX_DEVICE_REQUEST_FAILURES) return conclude(state, { kind: 'failed', reason: 'provider-unavailable' }, render);
   return updateCurrent(state, sessionId, (s) => ({ ...s, failures, retryAt: now + 2_000 * 2 ** (failures - 1) }));
 }
 
-/** Recorded before the poll is sent, so that a re-run alarm never polls early. */
-export function pollStarted(state: State, sessionId: string, now: number): State {
-  return updateCurrent(state, sessionId, (session) => ({ ...session, lastPollAt: now, pollInFlight: true }));
-}
+/** The outcome of a poll, without the grant (which stays with the shell, in memory). */
+export type PollAnswer = Exclude<PollOutcome, { kind: 'authorized' }> | { kind: 'authorized' };
 
-export type PollAnswer = Exclude<DeviceLoginStatus, { kind: 'authorized' }> | { kind: 'authorized' };
-
-/** Facebook answered the poll (at `now`, which the next poll is measured from). */
+/** The provider answered the poll at `now`, which the next poll is measured from. */
 export function pollAnswered(state: State, sessionId: string, answer: PollAnswer, now: number, render: RenderConclusion): State {
   const current = state.current;
-  if (current?.id !== sessionId || !current.device) return state;
-  const session: Session = { ...current, lastPollAt: now, pollInFlight: false };
+  if (current?.id !== sessionId || !current.device || current.authorizedAt !== undefined) return state;
+  const stats = { ...current.stats, polls: current.stats.polls + 1 };
+  const session: Session = { ...current, lastPollAt: now, stats };
   state = { ...state, current: session };
   switch (answer.kind) {
     case 'pending':
       return updateCurrent(state, sessionId, (s) => ({ ...s, failures: 0, retryAt: undefined }));
-    case 'slow_down':
+    case 'slow_down': {
+      const device = session.device!;
+      const intervalMs = Math.max(device.intervalMs + SLOW_DOWN_INCREMENT_MS, (answer.intervalSeconds ?? 0) * 1000);
       return updateCurrent(state, sessionId, (s) => ({
         ...s,
         failures: 0,
         retryAt: undefined,
-        device: { ...s.device!, intervalMs: s.device!.intervalMs + SLOW_DOWN_INCREMENT_MS },
+        device: { ...device, intervalMs },
+        stats: { ...stats, slowDowns: stats.slowDowns + 1 },
       }));
+    }
     case 'declined':
       return conclude(state, { kind: 'declined' }, render);
     case 'expired':
       return conclude(state, { kind: 'expired' }, render);
-    case 'code-rejected':
-      return conclude(state, { kind: 'failed', reason: 'code-rejected' }, render);
+    case 'fatal':
+      return conclude(state, { kind: 'failed', reason: answer.codeRejected ? 'code-rejected' : 'provider-error' }, render);
     case 'authorized':
-      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined }));
-    case 'unavailable': {
+      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined, stats: { ...stats, approvedAt: now } }));
+    case 'transient': {
       const failures = session.failures + 1;
-      if (failures >= MAX_POLL_FAILURES) return conclude(state, { kind: 'failed', reason: 'facebook-unavailable' }, render);
-      const backoff = Math.min(current.device.intervalMs * 2 ** failures, MAX_POLL_BACKOFF_MS);
-      return updateCurrent(state, sessionId, (s) => ({ ...s, failures, retryAt: now + backoff }));
+      const failed = { ...state, current: { ...session, stats: { ...stats, transientFailures: stats.transientFailures + 1 } } };
+      if (failures >= MAX_POLL_FAILURES) return conclude(failed, { kind: 'failed', reason: 'provider-unavailable' }, render);
+      const backoff = Math.max(Math.min(current.device.intervalMs * 2 ** failures, MAX_POLL_BACKOFF_MS), answer.retryAfterMs ?? 0);
+      return updateCurrent(failed, sessionId, (s) => ({ ...s, failures, retryAt: now + backoff }));
     }
   }
 }
 
-/** The profile was read (and the account linked): the login succeeded. */
+/** Who logged in was read and the account linked: the login succeeded. */
 export function loginSucceeded(state: State, sessionId: string, message: DiscordMessage, render: RenderConclusion): State {
   if (state.current?.id !== sessionId) return state;
   return conclude(state, { kind: 'success', message }, render);
 }
 
 /**
- * Facebook approved, but the login cannot complete: the profile could not be read (or the token was lost with a
- * restart), or the link could not be saved.
+ * The provider approved, but the login cannot complete: who logged in could not be read (or the token was lost
+ * with a restart), or the link could not be saved.
  */
 export function profileUnavailable(
   state: State,
@@ -316,7 +370,7 @@ export function profileUnavailable(
 }
 
 /**
- * Reading the profile failed in a way worth retrying (timeout, network, 5xx): try again shortly, keeping the
+ * Reading who logged in failed in a way worth retrying (timeout, network, 5xx): try again shortly, keeping the
  * approval, and give up after {@link MAX_PROFILE_TRIES} tries.
  */
 export function profileFetchFailed(state: State, sessionId: string, now: number, render: RenderConclusion): State {
@@ -328,16 +382,15 @@ export function profileFetchFailed(state: State, sessionId: string, now: number,
 }
 
 /**
- * The user's Facebook data was erased (they removed the app, or asked Facebook to delete their data): a success
- * message still waiting to be shown names their Facebook account, so it is replaced by `erased`.
+ * The user's data at `provider` was erased (they removed the app, or asked for deletion): a success message
+ * still waiting to be shown names their account there, so it is replaced by `erased`.
  */
-export function facebookDataErased(state: State, erased: DiscordMessage): State {
-  if (!state.outbox.some((edit) => edit.kind === 'success')) return state;
+export function accountErased(state: State, provider: ProviderId, erased: DiscordMessage): State {
+  const names = (edit: FinalEdit) => edit.kind === 'success' && edit.provider === provider;
+  if (!state.outbox.some(names)) return state;
   return {
     ...state,
-    outbox: state.outbox.map((edit) =>
-      edit.kind === 'success' ? { ...edit, kind: 'erased', message: erased, revision: edit.revision + 1, failures: 0 } : edit,
-    ),
+    outbox: state.outbox.map((edit) => (names(edit) ? { ...edit, kind: 'erased', message: erased, revision: edit.revision + 1, failures: 0 } : edit)),
   };
 }
 
@@ -345,6 +398,18 @@ export function facebookDataErased(state: State, erased: DiscordMessage): State 
 export function cancelled(state: State, sessionId: string): State {
   if (state.current?.id !== sessionId) return state;
   return { ...state, current: undefined };
+}
+
+/**
+ * The object restarted (evicted, or killed mid-step) and reloaded this state from storage. A poll may have been
+ * in flight when it went down, reaching the provider at an unknown moment before now: the next poll waits a full
+ * interval from now. A login approved before the restart lost its token (it lives in memory only): the identity
+ * step finds none and ends the login with a "try again".
+ */
+export function resumed(state: State, now: number): State {
+  const session = state.current;
+  if (!session?.device || session.authorizedAt !== undefined) return state;
+  return { ...state, current: { ...session, lastPollAt: Math.max(session.lastPollAt ?? 0, now) } };
 }
 
 /** A /logout, deferred: the reply is edited with its outcome once the link is gone and the provider was asked. */
@@ -410,17 +475,18 @@ function retryEditAt(target: DiscordDelivery, result: EditResult, now: number): 
 export function codeShown(state: State, sessionId: string, result: EditResult, now: number): State {
   const session = state.current;
   if (session?.id !== sessionId) return state;
+  const stats = { ...session.stats, discordEdits: session.stats.discordEdits + 1, discordRetries: session.stats.discordRetries + (result.kind === 'ok' ? 0 : 1) };
   if (result.kind === 'ok') {
-    return updateCurrent(state, sessionId, (s) => ({ ...s, codeShown: true, discordFailures: 0, discordRetryAt: undefined }));
+    return updateCurrent(state, sessionId, (s) => ({ ...s, codeShown: true, discordFailures: 0, discordRetryAt: undefined, stats }));
   }
   // Discord refused the message itself (a 4xx): the same message cannot succeed, a plain one may.
   if (result.kind === 'rejected' && !session.codeFallback) {
-    return updateCurrent(state, sessionId, (s) => ({ ...s, codeFallback: true, discordFailures: 0, discordRetryAt: undefined }));
+    return updateCurrent(state, sessionId, (s) => ({ ...s, codeFallback: true, discordFailures: 0, discordRetryAt: undefined, stats }));
   }
   const retry = retryEditAt({ startedAt: session.startedAt, failures: session.discordFailures }, result, now);
   // The user cannot see the code and never will: end the login and forget it.
   if (!retry) return { ...state, current: undefined };
-  return updateCurrent(state, sessionId, (s) => ({ ...s, discordFailures: retry.failures, discordRetryAt: retry.at }));
+  return updateCurrent(state, sessionId, (s) => ({ ...s, discordFailures: retry.failures, discordRetryAt: retry.at, stats }));
 }
 
 /**
@@ -437,6 +503,29 @@ export function finalEditDone(state: State, editId: string, revision: number, re
   return { ...state, outbox };
 }
 
+/**
+ * The one log line of a finished login: outcome, counts and durations, never a token, a code or a name. `result`
+ * is how its final edit went; the line is written when the edit is delivered or given up.
+ */
+export function loginReportLine(edit: FinalEdit, result: EditResult, now: number): Record<string, unknown> | undefined {
+  const report = edit.report;
+  if (!report) return undefined;
+  const stats = report.stats;
+  return {
+    event: 'login',
+    provider: report.provider,
+    outcome: edit.kind === 'erased' ? 'erased' : report.outcome,
+    polls: stats.polls,
+    slowDowns: stats.slowDowns,
+    transientFailures: stats.transientFailures,
+    discordEdits: stats.discordEdits + edit.failures + 1,
+    discordRetries: stats.discordRetries + edit.failures,
+    finalEdit: result.kind,
+    durationMs: now - report.startedAt,
+    approvalToEditMs: stats.approvedAt !== undefined && result.kind === 'ok' ? now - stats.approvedAt : null,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Time
 
@@ -448,7 +537,7 @@ export function advance(state: State, now: number, render: RenderConclusion): St
   let next = state;
   const current = next.current;
   if (current && now >= tokenUsableUntil(current.startedAt)) next = { ...next, current: undefined };
-  else if (current?.device && !current.authorizedAt && now >= current.device.expiresAt) {
+  else if (current?.device && current.authorizedAt === undefined && now >= current.device.expiresAt) {
     next = conclude(next, { kind: 'expired' }, render);
   }
   const live = next.outbox.filter((edit) => now < tokenUsableUntil(edit.startedAt));
@@ -467,7 +556,7 @@ export function nextStep(state: State, now: number): Step {
   const session = state.current;
   if (session) {
     if (session.authorizedAt !== undefined) {
-      if ((session.retryAt ?? 0) <= now) return { kind: 'fetch-profile', session };
+      if ((session.retryAt ?? 0) <= now) return { kind: 'identify', session };
       wakeups.push(session.retryAt!);
     } else {
       if (session.device && !session.codeShown) {

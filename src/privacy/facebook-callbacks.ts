@@ -5,7 +5,7 @@
  */
 import { siteSetting } from '../config.ts';
 import type { Env } from '../env.ts';
-import { facebookSetting } from '../facebook/settings.ts';
+import { facebookSetting } from '../providers/facebook.ts';
 import { verifySignedRequest } from '../facebook/signed-request.ts';
 import { jsonResponse, readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
 import { eraseFacebookUser, eraseFacebookUserOnRequest } from '../links/erase.ts';

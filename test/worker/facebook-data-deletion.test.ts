@@ -4,8 +4,8 @@
  */
 import { env, exports } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findByDiscordUser, linkAccount } from '../../src/links/store.ts';
-import { clearDatabase, everythingStored } from '../support/worker/database.ts';
+import { linkAccount } from '../../src/links/store.ts';
+import { clearDatabase, everythingStored, linkOf } from '../support/worker/database.ts';
 import { facebookPayload, postSignedRequest, signedRequest } from '../support/worker/facebook.ts';
 
 const FACEBOOK_ID = '1030000000000001';
@@ -14,8 +14,8 @@ const OTHER_ID = '1030000000000002';
 
 beforeEach(async () => {
   await clearDatabase();
-  await linkAccount(env.DB, { discordUserId: '111111111111111111', facebookUserId: FACEBOOK_ID, name: NAME, scopes: ['public_profile'], now: 1 });
-  await linkAccount(env.DB, { discordUserId: '222222222222222222', facebookUserId: OTHER_ID, name: 'Someone Else', scopes: ['public_profile'], now: 2 });
+  await linkAccount(env.DB, { discordUserId: '111111111111111111', provider: 'facebook', subject: FACEBOOK_ID, name: NAME, scopes: ['public_profile'], now: 1 });
+  await linkAccount(env.DB, { discordUserId: '222222222222222222', provider: 'facebook', subject: OTHER_ID, name: 'Someone Else', scopes: ['public_profile'], now: 2 });
 });
 
 async function requestDeletion(facebookUserId = FACEBOOK_ID): Promise<Response> {
@@ -43,12 +43,12 @@ describe('POST /facebook/data-deletion', () => {
     expect((await requestDeletion()).status).toBe(200);
 
     const after = await everythingStored();
-    expect(Object.keys(after)).toEqual(expect.arrayContaining(['linked_accounts', 'deletion_requests']));
+    expect(Object.keys(after)).toEqual(expect.arrayContaining(['links', 'deletion_requests']));
     const everything = Object.values(after).join('\n');
     expect(everything).not.toContain(FACEBOOK_ID);
     expect(everything).not.toContain(NAME);
-    expect(await findByDiscordUser(env.DB, '111111111111111111')).toBeNull();
-    expect(await findByDiscordUser(env.DB, '222222222222222222')).toMatchObject({ facebookUserId: OTHER_ID });
+    expect(await linkOf('111111111111111111')).toBeNull();
+    expect(await linkOf('222222222222222222')).toMatchObject({ provider: 'facebook', subject: OTHER_ID });
   });
 
   it('records only the code, the time and the status', async () => {
@@ -64,8 +64,8 @@ describe('POST /facebook/data-deletion', () => {
     expect(response.status).toBe(200);
     const { url } = await response.json<{ url: string }>();
     expect((await exports.default.fetch(url)).status).toBe(200);
-    expect(await findByDiscordUser(env.DB, '111111111111111111')).not.toBeNull();
-    expect(await findByDiscordUser(env.DB, '222222222222222222')).not.toBeNull();
+    expect(await linkOf('111111111111111111')).not.toBeNull();
+    expect(await linkOf('222222222222222222')).not.toBeNull();
   });
 
   it('each request gets its own code', async () => {

@@ -4,8 +4,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findByFacebookUser, linkAccount } from '../../src/links/store.ts';
-import { clearDatabase } from '../support/worker/database.ts';
+import { linkAccount } from '../../src/links/store.ts';
+import { clearDatabase, linkOfAccount } from '../support/worker/database.ts';
 import {
   base64Url,
   facebookPayload,
@@ -31,19 +31,19 @@ async function signText(payloadText: string, secret = env.FACEBOOK_APP_SECRET!):
 
 beforeEach(async () => {
   await clearDatabase();
-  await linkAccount(env.DB, { discordUserId: '111111111111111111', facebookUserId: VICTIM, name: 'Victim', scopes: ['public_profile'], now: 1 });
+  await linkAccount(env.DB, { discordUserId: '111111111111111111', provider: 'facebook', subject: VICTIM, name: 'Victim', scopes: ['public_profile'], now: 1 });
 });
 
 describe.each<FacebookCallback>(['deauthorize', 'data-deletion'])('POST /facebook/%s: signed_request', (callback) => {
   async function expectDeleted(response: Response) {
     expect(response.status).toBe(200);
-    expect(await findByFacebookUser(env.DB, VICTIM)).toBeNull();
+    expect(await linkOfAccount('facebook', VICTIM)).toBeNull();
     expect(await deletionRequestCount()).toBe(callback === 'data-deletion' ? 1 : 0);
   }
 
   async function expectRejectedAndNothingDeleted(response: Response) {
     expect(response.status).toBe(400);
-    expect(await findByFacebookUser(env.DB, VICTIM)).not.toBeNull();
+    expect(await linkOfAccount('facebook', VICTIM)).not.toBeNull();
     expect(await deletionRequestCount()).toBe(0);
   }
 
@@ -163,7 +163,7 @@ describe.each<FacebookCallback>(['deauthorize', 'data-deletion'])('POST /faceboo
     const value = await signedRequest(facebookPayload(VICTIM));
     const response = await postCallback(callback, `signed_request=${value}&padding=${'x'.repeat(17 * 1024)}`);
     expect(response.status).toBe(413);
-    expect(await findByFacebookUser(env.DB, VICTIM)).not.toBeNull();
+    expect(await linkOfAccount('facebook', VICTIM)).not.toBeNull();
     expect(await deletionRequestCount()).toBe(0);
   });
 });

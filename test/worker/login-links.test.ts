@@ -5,8 +5,8 @@
 import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findByDiscordUser, findByFacebookUser, linkAccount } from '../../src/links/store.ts';
-import { clearDatabase, everythingStored } from '../support/worker/database.ts';
+import { linkAccount } from '../../src/links/store.ts';
+import { clearDatabase, everythingStored, linkOf, linkOfAccount } from '../support/worker/database.ts';
 import { facebookPayload, postSignedRequest, signedRequest } from '../support/worker/facebook.ts';
 import { advanceClock, loginShowingCode, runAlarm, storedState, T0, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
 import { facebook, json, ROUTES } from '../support/worker/network.ts';
@@ -31,9 +31,9 @@ describe('/login links the accounts', () => {
   it('a successful login writes the link (both lookups work) with the permissions Graph says were granted and the time', async () => {
     const { user } = await approvedLogin();
     await runAlarm(user);
-    const link = await findByDiscordUser(env.DB, user.id);
-    expect(link).toEqual({ discordUserId: user.id, facebookUserId: ADA_ID, name: ADA, scopes: ['public_profile'], linkedAtMs: T0 + 5_000 });
-    expect(await findByFacebookUser(env.DB, ADA_ID)).toEqual(link);
+    const link = await linkOf(user.id);
+    expect(link).toEqual({ discordUserId: user.id, provider: 'facebook', subject: ADA_ID, name: ADA, scopes: ['public_profile'], linkedAtMs: T0 + 5_000 });
+    expect(await linkOfAccount('facebook', ADA_ID)).toEqual(link);
   });
 
   it('a permission the user declined on Facebook is not stored as granted', async () => {
@@ -43,25 +43,25 @@ describe('/login links the accounts', () => {
     net.script(ROUTES.me, () => facebook.profileWith(['user_link'], ['email']));
     advanceClock(5_000);
     await runAlarm(user);
-    expect((await findByDiscordUser(env.DB, user.id))!.scopes).toEqual(['public_profile', 'user_link']);
+    expect((await linkOf(user.id))!.scopes).toEqual(['public_profile', 'user_link']);
   });
 
   it('logging in with a Facebook account linked to another Discord user moves it, and the message says so', async () => {
-    await linkAccount(env.DB, { discordUserId: '999999999999999999', facebookUserId: ADA_ID, name: ADA, scopes: ['public_profile'], now: 1 });
+    await linkAccount(env.DB, { discordUserId: '999999999999999999', provider: 'facebook', subject: ADA_ID, name: ADA, scopes: ['public_profile'], now: 1 });
     const { user, interaction } = await approvedLogin();
     await runAlarm(user);
-    expect(await findByDiscordUser(env.DB, '999999999999999999')).toBeNull();
-    expect((await findByFacebookUser(env.DB, ADA_ID))!.discordUserId).toBe(user.id);
+    expect(await linkOf('999999999999999999')).toBeNull();
+    expect((await linkOfAccount('facebook', ADA_ID))!.discordUserId).toBe(user.id);
     const final = bed.net().to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(interaction.token)).at(-1)!;
     expect((final.json as { embeds: Array<{ description: string }> }).embeds[0]!.description).toContain('was linked to another Discord account');
   });
 
   it('logging in with a different Facebook account relinks, and the message says the old link was replaced', async () => {
     const { user, interaction } = await approvedLogin();
-    await linkAccount(env.DB, { discordUserId: user.id, facebookUserId: '555', name: 'Old Account', scopes: ['public_profile'], now: 1 });
+    await linkAccount(env.DB, { discordUserId: user.id, provider: 'facebook', subject: '555', name: 'Old Account', scopes: ['public_profile'], now: 1 });
     await runAlarm(user);
-    expect((await findByDiscordUser(env.DB, user.id))!.facebookUserId).toBe(ADA_ID);
-    expect(await findByFacebookUser(env.DB, '555')).toBeNull();
+    expect((await linkOf(user.id))!.subject).toBe(ADA_ID);
+    expect(await linkOfAccount('facebook', '555')).toBeNull();
     const final = bed.net().to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(interaction.token)).at(-1)!;
     expect((final.json as { embeds: Array<{ description: string }> }).embeds[0]!.description).toContain('replaces the Facebook account');
   });

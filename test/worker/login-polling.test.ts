@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { freshUser } from '../support/worker/discord.ts';
 import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, sendLogin, storedState, T0, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
 import { facebook, hang, json, ROUTES } from '../support/worker/network.ts';
-import { POLL_TIMEOUT_MS } from '../../src/login/login-session.ts';
+import { POLL_TIMEOUT_MS } from '../../src/providers/oauth.ts';
 
 const bed = useLoginTestbed();
 

@@ -5,8 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { findByDiscordUser, findByFacebookUser } from '../../src/links/store.ts';
-import { clearDatabase } from '../support/worker/database.ts';
+import { clearDatabase, linkOf, linkOfAccount } from '../support/worker/database.ts';
 import { facebookPayload, postSignedRequest, signedRequest } from '../support/worker/facebook.ts';
 import { advanceClock, clickButton, loginShowingCode, runAlarm, scheduledAlarm, sendLogin, sessionOf, storedState, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
 import { facebook, held, json, ROUTES } from '../support/worker/network.ts';
@@ -36,8 +35,8 @@ describe('races in the login', () => {
     expect(answer).toMatchObject({ type: 7, data: { embeds: [{ title: 'Login cancelled' }] } });
     me.release(facebook.profile);
     await alarm;
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
-    expect(await findByFacebookUser(env.DB, ADA_ID)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
+    expect(await linkOfAccount('facebook', ADA_ID)).toBeNull();
     expect(titlesFor(bed.net(), interaction.token)).toEqual(['Log in with Facebook']);
     expect(await storedState(user)).toBeUndefined();
   });
@@ -49,7 +48,7 @@ describe('races in the login', () => {
     me.release(facebook.profile);
     await alarm;
     await runAlarm(user);
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
     expect(titlesFor(bed.net(), interaction.token)).toEqual(['Log in with Facebook', 'Login replaced']);
     expect(titlesFor(bed.net(), second.token)).toEqual(['Log in with Facebook']);
   });
@@ -81,7 +80,7 @@ describe('races in the login', () => {
     await alarm;
     await runAlarm(user);
     expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace', 'Facebook link removed']);
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
     expect(await storedState(user)).toBeUndefined();
   });
 });

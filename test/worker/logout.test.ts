@@ -7,9 +7,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
-import { findByDiscordUser, linkAccount, unlinkDiscordUser } from '../../src/links/store.ts';
+import { linkAccount, unlink } from '../../src/links/store.ts';
 import { emptyState } from '../../src/login/session.ts';
-import { clearDatabase } from '../support/worker/database.ts';
+import { clearDatabase, linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { runAlarm, scheduledAlarm, sessionOf, T0, useLoginTestbed } from '../support/worker/login.ts';
 import { graphBase, hang, json, ROUTES } from '../support/worker/network.ts';
@@ -25,7 +25,7 @@ let user: TestUser;
 beforeEach(async () => {
   await clearDatabase();
   user = freshUser('alice');
-  await linkAccount(env.DB, { discordUserId: user.id, facebookUserId: FACEBOOK_ID, name: 'Alice Liddell', scopes: ['public_profile'], now: 1 });
+  await linkAccount(env.DB, { discordUserId: user.id, provider: 'facebook', subject: FACEBOOK_ID, name: 'Alice Liddell', scopes: ['public_profile'], now: 1 });
   vi.spyOn(console, 'warn').mockImplementation(() => {});
 });
 
@@ -51,7 +51,7 @@ describe('/logout', () => {
     expect(call!.headers.get('authorization')).toBe(`Bearer ${env.FACEBOOK_APP_ID}|${env.FACEBOOK_APP_SECRET}`);
     expect(call!.body).toBe('');
     expect(content).toBe(`${UNLINKED}\nFacebook confirmed that this app no longer has access to your Facebook account.`);
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
     expect(await scheduledAlarm(user)).toBeNull();
   });
 
@@ -63,9 +63,9 @@ describe('/logout', () => {
   it('400 invalid token: unlinked here, says Facebook refused, and where to remove the app', async () => {
     bed.net().always(REVOKE, () => json(400, { error: { message: 'Invalid OAuth access token.', type: 'OAuthException', code: 190, fbtrace_id: 'A1' } }));
     expect(await logout()).toBe(
-      `${UNLINKED}\nFacebook refused to remove this app's access (HTTP 400, Graph error 190), so please remove the app yourself at ${SETTINGS}.`,
+      `${UNLINKED}\nFacebook refused to remove this app's access (HTTP 400, error 190), so please remove the app yourself at ${SETTINGS}.`,
     );
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
   });
 
   it('200 without success: treated as not revoked', async () => {
@@ -79,7 +79,7 @@ describe('/logout', () => {
       `${UNLINKED}\nFacebook answered with an error (HTTP 500), so it may still give this app access; please remove the app yourself at ${SETTINGS}.`,
     );
     const other = freshUser('other');
-    await linkAccount(env.DB, { discordUserId: other.id, facebookUserId: FACEBOOK_ID, name: 'Alice Liddell', scopes: [], now: 1 });
+    await linkAccount(env.DB, { discordUserId: other.id, provider: 'facebook', subject: FACEBOOK_ID, name: 'Alice Liddell', scopes: [], now: 1 });
     bed.net().script(REVOKE, () => new Response('<html>Bad Gateway</html>', { status: 502 }));
     bed.net().requests.length = 0;
     expect(await logout(other)).toContain('Facebook answered with an error (HTTP 502)');
@@ -92,7 +92,7 @@ describe('/logout', () => {
       `${UNLINKED}\nFacebook did not answer within 5 s, so it is unknown whether it removed this app's access; ` +
         `to be sure, please remove the app yourself at ${SETTINGS}.`,
     );
-    expect(await findByDiscordUser(env.DB, user.id)).toBeNull();
+    expect(await linkOf(user.id)).toBeNull();
   }, 15_000);
 
   it('network failure: unlinked here, says Facebook could not be reached', async () => {
@@ -102,36 +102,70 @@ describe('/logout', () => {
     expect(await logout()).toBe(`${UNLINKED}\nFacebook could not be reached, so please remove the app yourself at ${SETTINGS}.`);
   });
 
-  it('is idempotent: a second /logout finds nothing, says so, and does not call Facebook', async () => {
+  it('is idempotent: a second /logout finds nothing, says so at once, and starts nothing', async () => {
     bed.net().always(REVOKE, () => json(200, { success: true }));
     await logout();
-    const calls = bed.net().to(REVOKE).length;
+    expect(bed.net().to(REVOKE)).toHaveLength(1);
     bed.net().requests.length = 0;
-    expect(await logout()).toBe(
-      'You are not logged in: no Facebook account is linked to your Discord account, so there was nothing to remove. ' +
-        `If Facebook still lists this app, you can remove it at ${SETTINGS}.`,
+    const response = await postInteraction(commandInteraction('logout', user));
+    expect(await response.json()).toEqual({
+      type: 4,
+      data: { content: 'You are not logged in: no account is linked to your Discord account, so there is nothing to remove.', flags: 64 },
+    });
+    expect(await scheduledAlarm(user)).toBeNull();
+    expect(bed.net().requests).toHaveLength(0);
+  });
+
+  it('with several links and no provider named, it lists them and asks, removing nothing', async () => {
+    await linkAccount(env.DB, { discordUserId: user.id, provider: 'github', subject: '583231', name: 'octocat', scopes: [], now: 2 });
+    const response = await postInteraction(commandInteraction('logout', user));
+    expect(await response.json()).toEqual({
+      type: 4,
+      data: {
+        content: 'You have 2 linked accounts: `facebook` (Facebook: **Alice Liddell**), `github` (GitHub: **octocat**). Use `/logout provider:` with the one to remove.',
+        flags: 64,
+      },
+    });
+    expect(await scheduledAlarm(user)).toBeNull();
+    expect(await linkOf(user.id, 'github')).not.toBeNull();
+  });
+
+  it('with a provider named, removes that link only; a provider the user has no link at is refused with their links', async () => {
+    await linkAccount(env.DB, { discordUserId: user.id, provider: 'github', subject: '583231', name: 'octocat', scopes: [], now: 2 });
+    const none = await postInteraction(commandInteraction('logout', user, { options: { provider: 'google' } }));
+    expect((await none.json<{ data: { content: string } }>()).data.content).toBe(
+      'You have no link called "google". Your links: `facebook` (Facebook: **Alice Liddell**), `github` (GitHub: **octocat**).',
     );
-    expect(bed.net().to(REVOKE)).toHaveLength(0);
-    expect(calls).toBe(1);
+    const interaction = commandInteraction('logout', user, { options: { provider: 'github' } });
+    expect(await (await postInteraction(interaction)).json()).toEqual({ type: 5, data: { flags: 64 } });
+    await runAlarm(user);
+    expect(await linkOf(user.id, 'github')).toBeNull();
+    expect(await linkOf(user.id)).not.toBeNull();
+    const edit = bed.net().to(ROUTES.editOriginal).at(-1)!;
+    // GitHub's app cannot be removed without a token of the user's, which the bot does not keep: the user is told where.
+    expect((edit.json as { content: string }).content).toBe(
+      'Logged out: your link to the GitHub account **octocat** is deleted here.\n' +
+        'This bot keeps no access to your GitHub account; if GitHub still lists this app, please remove the app yourself at <https://github.test/settings/applications>.',
+    );
   });
 
   it("removes only the caller's link, also when used in a server", async () => {
     const bob = freshUser('bob');
-    await linkAccount(env.DB, { discordUserId: bob.id, facebookUserId: '1070000000000002', name: 'Bob', scopes: [], now: 1 });
+    await linkAccount(env.DB, { discordUserId: bob.id, provider: 'facebook', subject: '1070000000000002', name: 'Bob', scopes: [], now: 1 });
     bed.net().always('DELETE graph:/1070000000000002/permissions', () => json(200, { success: true }));
     await logout(bob, true);
-    expect(await findByDiscordUser(env.DB, bob.id)).toBeNull();
-    expect(await findByDiscordUser(env.DB, user.id)).not.toBeNull();
+    expect(await linkOf(bob.id)).toBeNull();
+    expect(await linkOf(user.id)).not.toBeNull();
   });
 
   it('an alarm re-run after a restart between the unlink and the revocation still names the unlinked account', async () => {
     bed.net().always(REVOKE, () => json(200, { success: true }));
-    await unlinkDiscordUser(env.DB, user.id);
+    await unlink(env.DB, user.id, 'facebook');
     // What the object stored right after the unlink, before it went down.
     await runInDurableObject(sessionOf(user), async (_instance, state) => {
       await state.storage.put('state', {
         ...emptyState(),
-        logouts: [{ id: 'job1', discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, interactionToken: 'interaction-token-restart-0001', startedAt: T0, unlinked: { facebookUserId: FACEBOOK_ID, name: 'Alice Liddell' } }],
+        logouts: [{ id: 'job1', provider: 'facebook', discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, interactionToken: 'interaction-token-restart-0001', startedAt: T0, unlinked: { subject: FACEBOOK_ID, name: 'Alice Liddell' } }],
       });
       await state.storage.setAlarm(T0);
     });

@@ -27,7 +27,7 @@ function expectNoSecretIn(text: string) {
 
 beforeEach(async () => {
   await clearDatabase();
-  await linkAccount(env.DB, { discordUserId: alice.id, facebookUserId: '1080000000000001', name: 'Alice', scopes: [], now: 1 });
+  await linkAccount(env.DB, { discordUserId: alice.id, provider: 'facebook', subject: '1080000000000001', name: 'Alice', scopes: [], now: 1 });
   logged = [];
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {

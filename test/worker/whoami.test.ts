@@ -1,4 +1,4 @@
-/** /whoami: the caller's linked Facebook account, name, id and since when, or how to link one. Ephemeral. */
+/** /whoami: the caller's linked accounts, each with its provider, name, id and since when, or how to link one. Ephemeral. */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { linkAccount } from '../../src/links/store.ts';
@@ -17,7 +17,7 @@ beforeEach(async () => {
   await clearDatabase();
   await linkAccount(env.DB, {
     discordUserId: alice.id,
-    facebookUserId: '1060000000000001',
+    provider: 'facebook', subject: '1060000000000001',
     name: 'Alice *Star* Liddell',
     scopes: ['public_profile', 'email'],
     now: LINKED_AT,
@@ -31,11 +31,19 @@ describe('/whoami', () => {
     expect(answer.data.flags).toBe(64);
     const seconds = LINKED_AT / 1000;
     expect(answer.data.content).toBe(
-      'You are linked to the Facebook account **Alice \\*Star\\* Liddell** (id `1060000000000001`) ' +
-        `since <t:${seconds}:f> (<t:${seconds}:R>).\n` +
-        'Permissions granted: `public_profile`, `email`.\n' +
-        'Use `/logout` to remove the link.',
+      'Your Discord account is linked to this account:\n' +
+        '- **Facebook**: **Alice \\*Star\\* Liddell** (id `1060000000000001`), ' +
+        `since <t:${seconds}:f> (<t:${seconds}:R>); permissions granted: \`public_profile\`, \`email\`\n` +
+        'Use `/logout` to remove a link.',
     );
+  });
+
+  it('lists every linked account, oldest first, each with its provider', async () => {
+    await linkAccount(env.DB, { discordUserId: alice.id, provider: 'github', subject: '583231', name: 'octocat', scopes: [], now: LINKED_AT + 1_000 });
+    const lines = (await whoami()).data.content.split('\n');
+    expect(lines[0]).toBe('Your Discord account is linked to these accounts:');
+    expect(lines[1]).toMatch(/^- \*\*Facebook\*\*: /);
+    expect(lines[2]).toMatch(/^- \*\*GitHub\*\*: \*\*octocat\*\* \(id `583231`\).*permissions granted: none$/);
   });
 
   it('works the same from a server (member.user)', async () => {
@@ -46,7 +54,7 @@ describe('/whoami', () => {
     const answer = await whoami(bob);
     expect(answer).toEqual({
       type: 4,
-      data: { content: 'Your Discord account is not linked to a Facebook account. Use `/login` to link one.', flags: 64 },
+      data: { content: 'Your Discord account is not linked to any account. Use `/login` to link one.', flags: 64 },
     });
   });
 });

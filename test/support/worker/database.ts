@@ -23,3 +23,15 @@ export async function everythingStored(): Promise<Record<string, string>> {
   }
   return dump;
 }
+
+/** The Discord user's link at `provider` (Facebook by default), or null. */
+export async function linkOf(discordUserId: string, provider: string = 'facebook') {
+  const { findLinks } = await import('../../../src/links/store.ts');
+  return (await findLinks(env.DB, discordUserId)).find((link) => link.provider === provider) ?? null;
+}
+
+/** Who holds the account `subject` at `provider`, as a link, or null. */
+export async function linkOfAccount(provider: string, subject: string) {
+  const row = await env.DB.prepare('SELECT discord_user_id FROM links WHERE provider = ?1 AND subject = ?2').bind(provider, subject).first<{ discord_user_id: string }>();
+  return row ? linkOf(row.discord_user_id, provider) : null;
+}

@@ -71,7 +71,7 @@ export function freshUser(name = 'user'): TestUser {
 export const bob: TestUser = { id: '222222222222222222', username: 'bob' };
 
 /** A slash command interaction as Discord sends it from a DM (`user`) or a server (`member.user`). */
-export function commandInteraction(name: string, user: TestUser = alice, options: { inGuild?: boolean } = {}) {
+export function commandInteraction(name: string, user: TestUser = alice, options: { inGuild?: boolean; options?: Record<string, string> } = {}) {
   const who = options.inGuild
     ? { guild_id: '333333333333333333', member: { user: { id: user.id, username: user.username } } }
     : { user: { id: user.id, username: user.username } };
@@ -82,7 +82,12 @@ export function commandInteraction(name: string, user: TestUser = alice, options
     token: `interaction-token-${snowflake()}`,
     version: 1,
     locale: 'en-US',
-    data: { id: snowflake(), name, type: 1 },
+    data: {
+      id: snowflake(),
+      name,
+      type: 1,
+      ...(options.options ? { options: Object.entries(options.options).map(([option, value]) => ({ name: option, type: 3, value })) } : {}),
+    },
     ...who,
   };
 }
