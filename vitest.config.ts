@@ -19,6 +19,7 @@ export const testBindings = {
   FACEBOOK_SCOPES: 'public_profile',
   // Every provider is enabled in the tests, each pointed at a host the fake network answers for.
   GITHUB_CLIENT_ID: 'Iv1.0123456789abcdef',
+  GITHUB_CLIENT_SECRET: 'github-client-secret-0123456789abcdef',
   GITHUB_URL: 'https://github.test',
   GITHUB_API_URL: 'https://api.github.test',
   GOOGLE_CLIENT_ID: '123456789012-test.apps.googleusercontent.com',

@@ -166,3 +166,27 @@ export async function fetchProfile(graph: GraphClient, accessToken: string, appS
     grantedScopes: grantedPermissions(body.permissions),
   };
 }
+
+/**
+ * The browser login's code exchange (PLATFORM.md §2): `{graph}/oauth/access_token` with the app secret, the exact
+ * redirect URI of the dialog, and the PKCE verifier. Facebook's docs show a GET; Graph takes the same parameters
+ * as a POST form, which keeps the secret and the code out of every URL. Returns the user access token.
+ */
+export async function exchangeCode(
+  graph: GraphClient,
+  app: { appId: string; appSecret: string },
+  code: string,
+  redirectUri: string,
+  codeVerifier: string,
+): Promise<string> {
+  const route = '/oauth/access_token';
+  const { status, body } = await graph.call('POST', route, {
+    params: { client_id: app.appId, redirect_uri: redirectUri, client_secret: app.appSecret, code, code_verifier: codeVerifier },
+  });
+  const error = graphError(body);
+  if (error) throw new GraphApiError('POST', route, status, error);
+  if (typeof body.access_token !== 'string' || body.access_token === '') {
+    throw new GraphUnavailableError('POST', route, status, 'the answer has no access_token');
+  }
+  return body.access_token;
+}

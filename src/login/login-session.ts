@@ -11,9 +11,10 @@
  * `resumed`): an alarm that fires early, runs twice or re-runs after a crash never polls early.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { discordSetting, must } from '../config.ts';
+import * as oauth from 'oauth4webapi';
+import { discordSetting, must, siteSetting } from '../config.ts';
 import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '../discord/rest.ts';
-import { randomToken } from '../encoding.ts';
+import { randomToken, toHex } from '../encoding.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
 import { linkAccount, unlink } from '../links/store.ts';
@@ -22,6 +23,12 @@ import { ProviderError, type Grant, type Identity, type Provider, type ProviderI
 import {
   accountErased,
   advance,
+  browserCallbackAccepted,
+  browserCallbackCheck,
+  browserDeclined,
+  browserFailed,
+  browserStarted,
+  browserTicketCheck,
   cancelled,
   codeShown,
   deviceCodeFailed,
@@ -41,6 +48,7 @@ import {
   profileUnavailable,
   resumed,
   startLogin,
+  type BrowserCheck,
   type EditResult,
   type FinalEdit,
   type LogoutJob,
@@ -69,6 +77,18 @@ export type StartLoginRequest = Omit<StartLogin, 'sessionId' | 'providerName' | 
 export type StartResult = { kind: 'started' } | { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'provider-unavailable' };
 export type CancelResult = 'cancelled' | 'not-owner' | 'not-active';
 export type LogoutRequest = Omit<LogoutJob, 'id' | 'startedAt' | 'unlinked'>;
+export type BrowserStartResult =
+  | { kind: 'ok'; state: string; cookie: string; codeChallenge: string; nonce: string }
+  | { kind: Exclude<BrowserCheck, 'ok'> };
+export type BrowserCallbackResult =
+  | { kind: 'linked'; name: string; providerName: string }
+  | { kind: 'declined' | 'failed' }
+  | { kind: Exclude<BrowserCheck, 'ok'> };
+
+const sha256 = async (text: string) => toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+
+/** The browser login's redirect URI: exactly what is registered at the provider. */
+export const callbackUrl = (publicBaseUrl: string, provider: ProviderId) => `${publicBaseUrl}/auth/${provider}/callback`;
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
@@ -116,9 +136,11 @@ export class LoginSession extends DurableObject<Env> {
     if (!provider) return { kind: 'provider-unavailable' };
     // The superseded login's token, if it was approved a moment ago, is dropped with it.
     if (state.current) this.accessTokens.delete(state.current.id);
+    // The browser button's ticket names this object (an opaque id), so the Worker can route the click here.
+    const browserTicket = provider.browser && siteSetting(this.env).ok ? `${this.ctx.id.toString()}.${randomToken()}` : undefined;
     const next = startLogin(
       state,
-      { ...request, sessionId: randomToken(), providerName: provider.name, providerColor: provider.color },
+      { ...request, sessionId: randomToken(), browserTicket, providerName: provider.name, providerColor: provider.color },
       now,
       conclusionMessage,
     );
@@ -151,6 +173,72 @@ export class LoginSession extends DurableObject<Env> {
     const state = await this.#state();
     const erased = accountErased(state, provider, erasedMessage(providerLabel(this.env, provider)));
     if (erased !== state) this.#commit(erased);
+  }
+
+  /**
+   * The "in the browser" button was opened: checks the ticket (single use), makes the state, the cookie that binds
+   * this browser, the PKCE verifier and the nonce, and keeps what the callback must match.
+   */
+  async browserStart(ticket: string, providerId: ProviderId): Promise<BrowserStartResult> {
+    const check = browserTicketCheck(await this.#state(), ticket, providerId);
+    if (check !== 'ok') return { kind: check };
+    const sessionId = this.#memory!.current!.id;
+    const state = `${this.ctx.id.toString()}.${randomToken()}`;
+    const cookie = randomToken(32);
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const nonce = randomToken();
+    const [codeChallenge, stateHash, cookieHash] = await Promise.all([oauth.calculatePKCECodeChallenge(codeVerifier), sha256(state), sha256(cookie)]);
+    // Only if the same login is still current (the awaits above let other events in).
+    if (browserTicketCheck(this.#memory!, ticket, providerId) !== 'ok' || this.#memory!.current!.id !== sessionId) return { kind: 'finished' };
+    this.#commit(browserStarted(this.#memory!, sessionId, providerId, { stateHash, cookieHash, codeVerifier, nonce, startedAt: Date.now() }));
+    return { kind: 'ok', state, cookie, codeChallenge, nonce };
+  }
+
+  /**
+   * The provider sent the browser back: checks state and cookie (single use), then exchanges the code, reads who
+   * logged in, links the account (same rules as the device path) and has the message edited at once. Whichever
+   * path completes first wins: from here on the device code is not polled.
+   */
+  async browserCallback(providerId: ProviderId, stateValue: string, cookie: string | undefined, query: string): Promise<BrowserCallbackResult> {
+    const [stateHash, cookieHash] = await Promise.all([sha256(stateValue), cookie ? sha256(cookie) : undefined]);
+    const loaded = await this.#state();
+    const check = browserCallbackCheck(loaded, stateHash, cookieHash);
+    if (check !== 'ok') return { kind: check };
+    const session = loaded.current!;
+    if (session.provider !== providerId) return { kind: 'invalid' };
+    const started = session.browser!.started!;
+    const provider = this.#provider(session);
+    const site = siteSetting(this.env);
+    this.#save(browserCallbackAccepted(loaded, session.id, Date.now()));
+    const params = new URLSearchParams(query);
+    const error = params.get('error');
+    if (!provider?.browser || !site.ok || error) {
+      if (error && error !== 'access_denied') console.warn(`browser login answered with an error (${providerId}): ${error.slice(0, 64)}`);
+      const declined = error === 'access_denied';
+      this.#commit((declined ? browserDeclined : browserFailed)(this.#memory!, session.id, conclusionMessage), Date.now());
+      return { kind: declined ? 'declined' : 'failed' };
+    }
+    let identity: Identity;
+    try {
+      const grant = await provider.browser.exchange({
+        params,
+        redirectUri: callbackUrl(site.value.publicBaseUrl, providerId),
+        state: stateValue,
+        codeVerifier: started.codeVerifier,
+        nonce: started.nonce,
+      });
+      identity = await provider.identify(grant);
+      await provider.release(grant);
+    } catch (exchangeError) {
+      console.error(`browser login failed (${providerId}): ${describe(exchangeError)}`);
+      this.#commit(browserFailed(this.#memory!, session.id, conclusionMessage), Date.now());
+      return { kind: 'failed' };
+    }
+    const linked = await this.#link(session, identity);
+    // The final message is sent by the alarm, now.
+    this.#commit(this.#memory!, Date.now());
+    if (linked === 'linked') return { kind: 'linked', name: identity.name, providerName: provider.name };
+    return { kind: linked === 'failed' ? 'failed' : 'finished' };
   }
 
   // ---- Alarm ---------------------------------------------------------------------------------------------------
@@ -219,7 +307,10 @@ export class LoginSession extends DurableObject<Env> {
 
   async #showCode(session: Session): Promise<void> {
     const device = session.device!;
-    const message = session.codeFallback ? minimalCodeMessage(session, device) : codeMessage(session, device);
+    const site = siteSetting(this.env);
+    const browserUrl =
+      session.browser && site.ok ? `${site.value.publicBaseUrl}/auth/${session.provider}/start?t=${encodeURIComponent(session.browser.ticket)}` : undefined;
+    const message = session.codeFallback ? minimalCodeMessage(session, device) : codeMessage(session, device, browserUrl);
     const result = await this.#edit(session.applicationId, session.interactionToken, message);
     if (result.kind === 'rejected') {
       console.error(session.codeFallback ? 'Discord refused the plain code message too; the login ends' : 'Discord refused the code message; sending it as plain text');
@@ -275,10 +366,10 @@ export class LoginSession extends DurableObject<Env> {
    * provider was being asked; from here until the outcome is stored, nothing else may: the account is linked only
    * for a current login, and its message says what was done.
    */
-  async #link(session: Session, identity: Identity): Promise<void> {
-    await this.ctx.blockConcurrencyWhile(async () => {
+  async #link(session: Session, identity: Identity): Promise<'linked' | 'not-current' | 'failed'> {
+    return this.ctx.blockConcurrencyWhile(async () => {
       const state = this.#memory!;
-      if (state.current?.id !== session.id) return;
+      if (state.current?.id !== session.id) return 'not-current';
       let message: DiscordMessage;
       try {
         const link = await linkAccount(this.env.DB, {
@@ -293,9 +384,10 @@ export class LoginSession extends DurableObject<Env> {
       } catch (error) {
         console.error(`link could not be saved: ${describe(error)}`);
         this.#save(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
-        return;
+        return 'failed';
       }
       this.#save(loginSucceeded(state, session.id, message, conclusionMessage));
+      return 'linked';
     });
   }
 

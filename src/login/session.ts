@@ -51,11 +51,37 @@ export interface LoginStats {
   discordRetries: number;
   /** When the provider's answer said the user approved. */
   approvedAt?: number;
+  /** Which path completed the login. */
+  path?: 'device' | 'browser';
+}
+
+/**
+ * The browser path of a login (the authorization code grant, hosted by the Worker): the ticket in the "in the
+ * browser" button, and once the browser started, what its callback must match. All single use.
+ */
+export interface BrowserAttempt {
+  /** Secret: whoever holds it may start this login in a browser. Opaque, random; in the button's URL. */
+  ticket: string;
+  /** The ticket was used to start: a second use is refused. */
+  started?: {
+    /** SHA-256 (hex) of the `state` sent to the provider and of the cookie set in that browser. */
+    stateHash: string;
+    cookieHash: string;
+    /** Secret (PKCE, RFC 7636): sent to the provider with the code. */
+    codeVerifier: string;
+    nonce: string;
+    startedAt: number;
+  };
+  /** The callback came and was accepted: the device code is no longer polled, and a second callback is refused. */
+  consumed?: boolean;
 }
 
 export interface Session {
   id: string;
   provider: ProviderId;
+  /** `web`: a login started from a web page (Linked Roles) without a Discord message to edit. */
+  origin?: 'web';
+  browser?: BrowserAttempt;
   /** The provider's display name and colour when the login started (its messages use them). */
   providerName: string;
   providerColor: number;
@@ -203,6 +229,8 @@ const outcomeName = (conclusion: Conclusion) => (conclusion.kind === 'failed' ? 
 function conclude(state: State, conclusion: Conclusion, render: RenderConclusion): State {
   const session = state.current;
   if (!session) return state;
+  // A login begun on the web has no message to edit.
+  if (session.origin === 'web') return { ...state, current: undefined };
   const edit: FinalEdit = {
     id: session.id,
     kind: conclusion.kind,
@@ -228,6 +256,9 @@ function updateCurrent(state: State, sessionId: string, change: (session: Sessio
 
 export interface StartLogin {
   sessionId: string;
+  /** The browser button's ticket, when the provider has a browser login and the site is set up. */
+  browserTicket?: string;
+  origin?: 'web';
   provider: ProviderId;
   providerName: string;
   providerColor: number;
@@ -255,6 +286,8 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
     recentStarts: [...state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS), now],
     current: {
       id: start.sessionId,
+      ...(start.origin ? { origin: start.origin } : {}),
+      ...(start.browserTicket ? { browser: { ticket: start.browserTicket } } : {}),
       provider: start.provider,
       providerName: start.providerName,
       providerColor: start.providerColor,
@@ -338,7 +371,7 @@ export function pollAnswered(state: State, sessionId: string, answer: PollAnswer
     case 'fatal':
       return conclude(state, { kind: 'failed', reason: answer.codeRejected ? 'code-rejected' : 'provider-error' }, render);
     case 'authorized':
-      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined, stats: { ...stats, approvedAt: now } }));
+      return updateCurrent(state, sessionId, (s) => ({ ...s, authorizedAt: now, failures: 0, retryAt: undefined, stats: { ...stats, approvedAt: now, path: 'device' } }));
     case 'transient': {
       const failures = session.failures + 1;
       const failed = { ...state, current: { ...session, stats: { ...stats, transientFailures: stats.transientFailures + 1 } } };
@@ -392,6 +425,55 @@ export function accountErased(state: State, provider: ProviderId, erased: Discor
     ...state,
     outbox: state.outbox.map((edit) => (names(edit) ? { ...edit, kind: 'erased', message: erased, revision: edit.revision + 1, failures: 0 } : edit)),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The browser path
+
+export type BrowserCheck = 'ok' | 'invalid' | 'used' | 'finished';
+
+/** Whether `ticket` may start this login in a browser now (for `provider`; a web login takes any). */
+export function browserTicketCheck(state: State, ticket: string, provider: ProviderId): BrowserCheck {
+  const session = state.current;
+  if (!session?.browser || session.browser.ticket !== ticket) return 'finished';
+  if (session.origin !== 'web' && session.provider !== provider) return 'invalid';
+  if (session.browser.started || session.authorizedAt !== undefined) return 'used';
+  return 'ok';
+}
+
+/** The browser was sent to the provider: the ticket is spent, and the callback must bring back these. */
+export function browserStarted(state: State, sessionId: string, provider: ProviderId, started: NonNullable<BrowserAttempt['started']>): State {
+  return updateCurrent(state, sessionId, (s) => ({ ...s, provider: s.origin === 'web' ? provider : s.provider, browser: { ...s.browser!, started } }));
+}
+
+/** Whether a callback with this state and cookie (their hashes) belongs to this login's browser attempt. */
+export function browserCallbackCheck(state: State, stateHash: string, cookieHash: string | undefined): BrowserCheck {
+  const started = state.current?.browser?.started;
+  if (!started || started.stateHash !== stateHash) return 'finished';
+  if (cookieHash === undefined || started.cookieHash !== cookieHash) return 'invalid';
+  if (state.current!.browser!.consumed || state.current!.authorizedAt !== undefined) return 'used';
+  return 'ok';
+}
+
+/** The callback was accepted (single use): polling stops; the code is being exchanged. */
+export function browserCallbackAccepted(state: State, sessionId: string, now: number): State {
+  return updateCurrent(state, sessionId, (s) => ({
+    ...s,
+    browser: { ...s.browser!, consumed: true },
+    stats: { ...s.stats, approvedAt: now, path: 'browser' },
+  }));
+}
+
+/** The user declined at the provider, in the browser. */
+export function browserDeclined(state: State, sessionId: string, render: RenderConclusion): State {
+  if (state.current?.id !== sessionId) return state;
+  return conclude(state, { kind: 'declined' }, render);
+}
+
+/** The code could not be exchanged, or who logged in could not be read: the login ends. */
+export function browserFailed(state: State, sessionId: string, render: RenderConclusion): State {
+  if (state.current?.id !== sessionId) return state;
+  return conclude(state, { kind: 'failed', reason: 'provider-error' }, render);
 }
 
 /** The owner cancelled: the Worker shows "cancelled" itself (type 7), so nothing is owed to the message. */
@@ -558,6 +640,8 @@ export function nextStep(state: State, now: number): Step {
     if (session.authorizedAt !== undefined) {
       if ((session.retryAt ?? 0) <= now) return { kind: 'identify', session };
       wakeups.push(session.retryAt!);
+    } else if (session.origin === 'web' || session.browser?.consumed) {
+      // Nothing to poll: a web login waits for its browser; a consumed callback is being exchanged.
     } else {
       if (session.device && !session.codeShown) {
         if ((session.discordRetryAt ?? 0) <= now) return { kind: 'show-code', session };

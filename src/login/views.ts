@@ -40,8 +40,11 @@ const noMentions = { parse: [] };
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
 const providerName = (session: Session) => escapeMarkdown(session.providerName);
 
-/** The code, large and easy to copy, with one sentence of instructions, a link button and a Cancel button. */
-export function codeMessage(session: Session, device: DeviceCode): DiscordMessage {
+/**
+ * The code, large and easy to copy, with one sentence of instructions, a link button, the browser login's button
+ * (where the provider has one) and a Cancel button.
+ */
+export function codeMessage(session: Session, device: DeviceCode, browserUrl?: string): DiscordMessage {
   const address = displayAddress(device.verificationUri);
   return {
     content: '',
@@ -62,6 +65,9 @@ export function codeMessage(session: Session, device: DeviceCode): DiscordMessag
         type: ComponentType.ActionRow,
         components: [
           { type: ComponentType.Button, style: ButtonStyle.Link, label: `Open ${truncate(address, 60)}`, url: verificationLink(device) },
+          ...(browserUrl
+            ? [{ type: ComponentType.Button, style: ButtonStyle.Link, label: truncate(`Sign in with ${session.providerName} in the browser`, 80), url: browserUrl } as const]
+            : []),
           { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: cancelCustomId(session.discordUserId, session.id) },
         ],
       },

@@ -4,7 +4,7 @@
  * module describes the provider and maps Graph's answers onto the engine's outcomes. Facts: PLATFORM.md §1.
  */
 import { anySet, ConfigError, required, secureBaseUrl, setting, type Env, type Setting, type Vars } from '../config.ts';
-import { fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization } from '../facebook/device-login.ts';
+import { exchangeCode, fetchProfile, pollDeviceLoginStatus, requestDeviceAuthorization } from '../facebook/device-login.ts';
 import { GraphApiError, GraphClient } from '../facebook/graph.ts';
 import { FACEBOOK_APP_SETTINGS_URL, revokeAppPermissions } from '../facebook/permissions.ts';
 import { POLL_TIMEOUT_MS } from './oauth.ts';
@@ -126,6 +126,36 @@ export function createFacebook(settings: FacebookSettings): Provider {
     async revokeApp(subject) {
       const outcome = await revokeAppPermissions(graph(), settings, subject);
       return outcome.kind === 'facebook-error' ? { kind: 'provider-error', status: outcome.status } : outcome;
+    },
+
+    browser: {
+      // The manual login flow's dialog (PLATFORM.md §2), at the Graph version FACEBOOK_GRAPH_URL pins, with PKCE.
+      async authorizationUrl(request) {
+        const version = new URL(settings.graphUrl).pathname.split('/').filter(Boolean).pop() ?? 'v25.0';
+        const url = new URL(`${settings.webUrl}/${version}/dialog/oauth`);
+        url.search = new URLSearchParams({
+          client_id: settings.appId,
+          redirect_uri: request.redirectUri,
+          state: request.state,
+          response_type: 'code',
+          scope: settings.scopes.join(','),
+          code_challenge: request.codeChallenge,
+          code_challenge_method: 'S256',
+        }).toString();
+        return url.href;
+      },
+      async exchange(callback) {
+        if (callback.params.get('state') !== callback.state) throw new ProviderError('the state does not match', false);
+        const code = callback.params.get('code');
+        if (!code) throw new ProviderError('the callback has no code', false);
+        try {
+          const accessToken = await exchangeCode(graph(), settings, code, callback.redirectUri, callback.codeVerifier);
+          return { accessToken, idTokenClaims: undefined, scope: undefined };
+        } catch (error) {
+          const refused = error instanceof GraphApiError && error.status >= 400 && error.status < 500;
+          throw new ProviderError(error instanceof Error ? error.message : 'code exchange failed', !refused);
+        }
+      },
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { anySet, optional, required, secureBaseUrl, setting, type Env, type Setting, type Vars } from '../config.ts';
-import { boundedFetch, describe, pollDeviceGrant, splitScopes, startDeviceGrant, REQUEST_TIMEOUT_MS, type Adapt, type OAuthClient } from './oauth.ts';
+import { boundedFetch, codeGrant, describe, pollDeviceGrant, splitScopes, startDeviceGrant, REQUEST_TIMEOUT_MS, type Adapt, type OAuthClient } from './oauth.ts';
 import { ProviderError, type Identity, type Provider, type ProviderModule } from './types.ts';
 
 export const DEFAULT_GITHUB_URL = 'https://github.com';
@@ -107,6 +107,11 @@ export function createGitHub(settings: GitHubSettings): Provider {
 
     // Revoking needs the user's token, which the bot does not keep.
     revokeApp: async () => ({ kind: 'not-supported' }),
+
+    // The web flow's code exchange needs the client secret: without it, only the device flow.
+    browser: settings.clientSecret
+      ? codeGrant(async () => ({ ...server, auth: oauth.ClientSecretPost(settings.clientSecret!) }), {}, false)
+      : undefined,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { isLoopback } from '../config.ts';
-import type { DeviceAuthorization, Grant, Identity, PollOutcome } from './types.ts';
+import type { AuthorizationCallback, AuthorizationRequest, BrowserLogin, DeviceAuthorization, Grant, Identity, PollOutcome } from './types.ts';
 import { ProviderError } from './types.ts';
 
 /** RFC 8628 §3.2: without an interval, poll every 5 s. */
@@ -222,4 +222,45 @@ export async function revokeToken(server: OAuthClient, grant: Grant): Promise<vo
   } catch (error) {
     console.warn(`token revocation failed: ${describe(error)}`);
   }
+}
+
+/**
+ * The authorization code grant with PKCE and a nonce on oauth4webapi: the authorization URL, then the callback's
+ * parameters validated (state, and `iss` where the provider sends it: RFC 9207) and the code exchanged.
+ */
+export function codeGrant(server: () => Promise<OAuthClient>, extraParams: Record<string, string> = {}, openId = true): BrowserLogin {
+  return {
+    async authorizationUrl(request: AuthorizationRequest) {
+      const { as, client, scope } = await server();
+      if (!as.authorization_endpoint) throw new ProviderError('the provider has no authorization endpoint', false);
+      const url = new URL(as.authorization_endpoint);
+      const params: Record<string, string> = {
+        client_id: client.client_id,
+        response_type: 'code',
+        redirect_uri: request.redirectUri,
+        scope,
+        state: request.state,
+        code_challenge: request.codeChallenge,
+        code_challenge_method: 'S256',
+        ...(openId ? { nonce: request.nonce } : {}),
+        ...extraParams,
+      };
+      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+      return url.href;
+    },
+    async exchange(callback: AuthorizationCallback) {
+      const s = await server();
+      try {
+        const params = oauth.validateAuthResponse(s.as, s.client, callback.params, callback.state);
+        const response = await oauth.authorizationCodeGrantRequest(s.as, s.client, s.auth, params, callback.redirectUri, callback.codeVerifier, requestOptions(s));
+        const result = await oauth.processAuthorizationCodeResponse(s.as, s.client, response, {
+          expectedNonce: openId ? callback.nonce : oauth.expectNoNonce,
+        });
+        return grantOf(result);
+      } catch (error) {
+        if (error instanceof ProviderError) throw error;
+        throw new ProviderError(`code exchange failed: ${describe(error)}`, isTransient(error));
+      }
+    },
+  };
 }

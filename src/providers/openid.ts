@@ -3,7 +3,7 @@
  * endpoints by discovery, who logged in from the ID token (or userinfo), the token given back by RFC 7009 where
  * the provider can. Each such provider module only says how to reach it and how it differs.
  */
-import { identityFromIdToken, pollDeviceGrant, revokeToken, startDeviceGrant, type OAuthClient } from './oauth.ts';
+import { codeGrant, identityFromIdToken, pollDeviceGrant, revokeToken, startDeviceGrant, type OAuthClient } from './oauth.ts';
 import type { Provider, ProviderId } from './types.ts';
 
 export interface OpenIdProviderDescription {
@@ -40,5 +40,6 @@ export function openIdProvider(description: OpenIdProviderDescription): Provider
     },
     // Revoking the app needs a token of the user's, which the bot does not keep: the user removes it there.
     revokeApp: async () => ({ kind: 'not-supported' }),
+    browser: codeGrant(server),
   };
 }

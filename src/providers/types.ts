@@ -81,6 +81,35 @@ export type RevokeOutcome =
   /** The bot holds no token for this provider, so only the user can remove the app there. */
   | { kind: 'not-supported' };
 
+/** What the browser login's start needs from the Durable Object: all single use, all random. */
+export interface AuthorizationRequest {
+  /** Exactly `{PUBLIC_BASE_URL}/auth/<provider>/callback`. */
+  redirectUri: string;
+  state: string;
+  /** PKCE S256 (RFC 7636). */
+  codeChallenge: string;
+  /** For OpenID providers: bound into the ID token. */
+  nonce: string;
+}
+
+/** The provider's answer at the callback, and the secrets kept for checking it. */
+export interface AuthorizationCallback {
+  /** The callback's query, as the provider sent it. */
+  params: URLSearchParams;
+  redirectUri: string;
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+/** The authorization code grant (RFC 6749 §4.1, with PKCE), hosted by the Worker. */
+export interface BrowserLogin {
+  /** Where to send the browser. Throws {@link ProviderError} (e.g. when discovery fails). */
+  authorizationUrl(request: AuthorizationRequest): Promise<string>;
+  /** Exchanges the code. Throws {@link ProviderError}. */
+  exchange(callback: AuthorizationCallback): Promise<Grant>;
+}
+
 /** A provider, built from its settings: the engine's whole view of it. */
 export interface Provider {
   readonly id: ProviderId;
@@ -100,6 +129,8 @@ export interface Provider {
   release(grant: Grant): Promise<void>;
   /** For /logout: removes the app's access to the account `subject`, where the bot can without a user token. */
   revokeApp(subject: string): Promise<RevokeOutcome>;
+  /** The browser login, for providers (and settings) that support the authorization code grant. */
+  readonly browser: BrowserLogin | undefined;
 }
 
 /** A provider module: its id, its settings and how to build it. Adding a provider is one such module. */

@@ -37,8 +37,10 @@ describe('/login: start', () => {
     expect(embed.color).toBe(0x1877f2);
     expect(embed.description).toBe('On your phone or computer, go to **facebook.com/device** and enter this code:\n```\nCMWAW3TM\n```');
     expect(embed.fields).toEqual([{ name: 'Code expires', value: `<t:${(T0 + 420_000) / 1000}:R>`, inline: true }]);
-    const [link, cancel] = message.components[0]!.components;
+    const [link, browser, cancel] = message.components[0]!.components;
     expect(link).toEqual({ type: 2, style: 5, label: 'Open facebook.com/device', url: 'https://www.facebook.com/device?user_code=CMWAW3TM' });
+    expect(browser).toMatchObject({ type: 2, style: 5, label: 'Sign in with Facebook in the browser' });
+    expect(browser!.url).toMatch(/^https:\/\/bot\.example\/auth\/facebook\/start\?t=[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/);
     expect(cancel).toMatchObject({ type: 2, style: 2, label: 'Cancel' });
     expect(cancel!.custom_id).toMatch(new RegExp(`^login-cancel:${user.id}:[A-Za-z0-9_-]+$`));
     expect(net.to(ROUTES.loginStatus)).toHaveLength(0);

@@ -1,0 +1,136 @@
+/**
+ * The browser login (authorization code grant with PKCE, RFC 6749 §4.1 and RFC 9700), hosted by the Worker:
+ * GET /auth/<provider>/start?t=<ticket> sends the browser to the provider, GET /auth/<provider>/callback brings
+ * it back. The ticket and the state name the user's LoginSession object (an opaque id), which checks them (single
+ * use), keeps the PKCE verifier and the nonce, exchanges the code and links the account; this module only routes,
+ * sets the cookie that binds the browser, and answers with a small page.
+ */
+import { isLoopback, siteSetting } from '../config.ts';
+import type { Env } from '../env.ts';
+import { html, htmlPage } from '../html.ts';
+import { callbackUrl } from '../login/login-session.ts';
+import { enabledProvider, isProviderId } from '../providers/registry.ts';
+import type { Provider } from '../providers/types.ts';
+
+const COOKIE = 'login_browser';
+/** The browser has this long to come back from the provider (the login's own 15 minutes bound it too). */
+const COOKIE_MAX_AGE_SECONDS = 15 * 60;
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/** `<object id>.<random>`: the object's id is 64 hex characters, the random part base64url. */
+const HANDLE = /^([0-9a-f]{64})\.([A-Za-z0-9_-]{16,64})$/;
+
+function sessionFor(env: Env, handle: string | null) {
+  const match = handle ? HANDLE.exec(handle) : null;
+  if (!match) return undefined;
+  try {
+    return env.LOGIN_SESSIONS.get(env.LOGIN_SESSIONS.idFromString(match[1]!));
+  } catch {
+    return undefined;
+  }
+}
+
+const page = (status: number, title: string, text: string) => htmlPage(status, title, html`<p>${text}</p>`, NO_STORE);
+
+const pages = {
+  notOffered: () => page(404, 'No such login', 'This bot offers no browser login for this provider.'),
+  notSetUp: () => page(503, 'Not set up yet', "This bot's browser login is not set up yet; the operator can see why in the Worker logs."),
+  badLink: () => page(400, 'This link is not valid', 'This link is incomplete or damaged. Use the button in your Discord message again, or run /login.'),
+  used: () => page(400, 'This link was already used', 'Each sign-in link works once. Run /login in Discord for a new one.'),
+  finished: () => page(409, 'This login already finished', 'This login has already ended (it completed, was cancelled or replaced, or expired). You can close this tab and go back to Discord.'),
+  wrongBrowser: () =>
+    page(400, 'Not the browser that started', 'This sign-in was started in another browser (or its cookie expired). Use the button in your Discord message again, in this browser.'),
+  declined: (name: string) => page(400, 'Login declined', `You declined on ${name}, so nothing was linked. You can close this tab; run /login in Discord to try again.`),
+  failed: (name: string) => page(502, 'Login failed', `${name} did not complete the sign-in, so nothing was linked. You can close this tab; run /login in Discord to try again.`),
+  signedIn: (name: string, providerName: string) =>
+    htmlPage(200, `Signed in as ${name}`, html`<p>Your Discord account is now linked to the ${providerName} account <strong>${name}</strong>.</p>
+<p>You can close this tab and go back to Discord.</p>`, NO_STORE),
+};
+
+function browserProvider(env: Env, id: string): Provider | undefined {
+  const provider = isProviderId(id) ? enabledProvider(env, id) : undefined;
+  return provider?.browser ? provider : undefined;
+}
+
+function cookieValue(request: Request): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+/** GET /auth/<provider>/start?t=<ticket> */
+export async function browserLoginStart(request: Request, env: Env, providerId: string): Promise<Response> {
+  const provider = browserProvider(env, providerId);
+  if (!provider) return pages.notOffered();
+  const site = siteSetting(env);
+  if (!site.ok) return pages.notSetUp();
+  const ticket = new URL(request.url).searchParams.get('t');
+  const session = sessionFor(env, ticket);
+  if (!session || !ticket) return pages.badLink();
+  const started = await session.browserStart(ticket, provider.id);
+  switch (started.kind) {
+    case 'invalid':
+      return pages.badLink();
+    case 'used':
+      return pages.used();
+    case 'finished':
+      return pages.finished();
+    case 'ok':
+      break;
+  }
+  let location: string;
+  try {
+    location = await provider.browser!.authorizationUrl({
+      redirectUri: callbackUrl(site.value.publicBaseUrl, provider.id),
+      state: started.state,
+      codeChallenge: started.codeChallenge,
+      nonce: started.nonce,
+    });
+  } catch {
+    return pages.failed(provider.name);
+  }
+  const secure = isLoopback(site.value.publicBaseUrl) && site.value.publicBaseUrl.startsWith('http:') ? '' : '; Secure';
+  return new Response(null, {
+    status: 302,
+    headers: {
+      location,
+      'set-cookie': `${COOKIE}=${started.cookie}; Path=/auth/; Max-Age=${COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax${secure}`,
+      'referrer-policy': 'no-referrer',
+      ...NO_STORE,
+    },
+  });
+}
+
+/** GET /auth/<provider>/callback?code&state (or ?error&state) */
+export async function browserLoginCallback(request: Request, env: Env, providerId: string): Promise<Response> {
+  const provider = browserProvider(env, providerId);
+  if (!provider) return pages.notOffered();
+  const url = new URL(request.url);
+  const state = url.searchParams.get('state');
+  const session = sessionFor(env, state);
+  if (!session || !state) return pages.badLink();
+  if (!url.searchParams.get('code') && !url.searchParams.get('error')) return pages.badLink();
+  const result = await session.browserCallback(provider.id, state, cookieValue(request), url.search);
+  const clear = { 'set-cookie': `${COOKIE}=; Path=/auth/; Max-Age=0; HttpOnly; SameSite=Lax` };
+  const withClearedCookie = (response: Response) => {
+    const headers = new Headers(response.headers);
+    headers.append('set-cookie', clear['set-cookie']);
+    return new Response(response.body, { status: response.status, headers });
+  };
+  switch (result.kind) {
+    case 'linked':
+      return withClearedCookie(pages.signedIn(result.name, result.providerName));
+    case 'declined':
+      return withClearedCookie(pages.declined(provider.name));
+    case 'failed':
+      return withClearedCookie(pages.failed(provider.name));
+    case 'invalid':
+      return pages.wrongBrowser();
+    case 'used':
+      return pages.used();
+    case 'finished':
+      return pages.finished();
+  }
+}

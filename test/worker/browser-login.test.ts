@@ -1,0 +1,282 @@
+/**
+ * The browser login next to the device code: the code message's second button, GET /auth/<provider>/start
+ * (single-use ticket, cookie binding the browser, PKCE S256, state, nonce, exact redirect URI, no open
+ * redirect) and GET /auth/<provider>/callback (state and cookie checked, code exchanged, account linked, the
+ * Discord message edited at once, the device code no longer polled), and every bad input answered with a 4xx
+ * page that links nothing and edits nothing.
+ */
+import { env, exports } from 'cloudflare:workers';
+import * as oauth from 'oauth4webapi';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { clearDatabase, linkOf } from '../support/worker/database.ts';
+import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
+import { advanceClock, runAlarm, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
+import { ACCESS_TOKEN, facebook, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
+import { providers, serveMetadata } from '../support/worker/providers.ts';
+
+const bed = useLoginTestbed();
+const EXCHANGE = 'POST graph:/oauth/access_token';
+
+beforeEach(async () => {
+  await clearDatabase();
+  serveMetadata(bed.net());
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  vi.spyOn(console, 'error').mockImplementation(() => {});
+  vi.spyOn(console, 'log').mockImplementation(() => {});
+});
+
+type ProviderId = 'facebook' | 'github' | 'google' | 'microsoft' | 'oidc';
+
+const deviceRoute = (provider: ProviderId) => (provider === 'facebook' ? ROUTES.deviceLogin : providers[provider].deviceCode());
+const deviceAnswer = (provider: ProviderId) => (provider === 'facebook' ? () => facebook.deviceCode() : providers[provider].device());
+
+interface Login {
+  user: TestUser;
+  token: string;
+  browserUrl: string;
+}
+
+/** `/login provider:<id>`: the code message, and its "in the browser" button's URL. */
+async function login(net: FakeNetwork, provider: ProviderId = 'facebook'): Promise<Login> {
+  const user = freshUser(provider);
+  const interaction = commandInteraction('login', user, { options: { provider } });
+  await postInteraction(interaction);
+  net.script(deviceRoute(provider), deviceAnswer(provider));
+  await runAlarm(user);
+  const edit = net.to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(`/${interaction.token}/`)).at(-1)!;
+  const buttons = (edit.json as { components: Array<{ components: Array<{ label: string; url?: string }> }> }).components[0]!.components;
+  const browser = buttons.find((b) => b.label.endsWith('in the browser'))!;
+  return { user, token: interaction.token, browserUrl: browser.url! };
+}
+
+const get = (url: string, headers: Record<string, string> = {}) => exports.default.fetch(url, { headers, redirect: 'manual' });
+
+interface Started {
+  location: URL;
+  cookie: string;
+  setCookie: string;
+}
+
+async function start(url: string): Promise<Started> {
+  const response = await get(url);
+  expect(response.status).toBe(302);
+  const setCookie = response.headers.get('set-cookie')!;
+  return { location: new URL(response.headers.get('location')!), cookie: setCookie.split(';')[0]!, setCookie };
+}
+
+/** The callback as the provider redirects the browser, with this browser's cookie. */
+const callback = (provider: ProviderId, params: Record<string, string>, cookie?: string) =>
+  get(`https://bot.example/auth/${provider}/callback?${new URLSearchParams(params)}`, cookie ? { cookie } : {});
+
+async function pageOf(response: Response) {
+  return { status: response.status, text: await response.text(), csp: response.headers.get('content-security-policy'), referrer: response.headers.get('referrer-policy') };
+}
+
+describe('the code message offers the browser login', () => {
+  it.each<ProviderId>(['facebook', 'github', 'google', 'microsoft', 'oidc'])('%s: a second link button to /auth/<provider>/start with an opaque ticket', async (provider) => {
+    const { browserUrl } = await login(bed.net(), provider);
+    const url = new URL(browserUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`https://bot.example/auth/${provider}/start`);
+    expect(url.searchParams.get('t')).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe('GET /auth/<provider>/start', () => {
+  it('Facebook: 302 to the dialog with the exact redirect URI, state, PKCE S256; a cookie binding this browser', async () => {
+    const { browserUrl } = await login(bed.net());
+    const { location, setCookie } = await start(browserUrl);
+    expect(`${location.origin}${location.pathname}`).toBe('https://www.facebook.com/v25.0/dialog/oauth');
+    expect(Object.fromEntries(location.searchParams)).toEqual({
+      client_id: env.FACEBOOK_APP_ID,
+      redirect_uri: 'https://bot.example/auth/facebook/callback',
+      state: expect.stringMatching(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/),
+      response_type: 'code',
+      scope: 'public_profile',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      code_challenge_method: 'S256',
+    });
+    expect(setCookie).toMatch(/^login_browser=[A-Za-z0-9_-]{43}; Path=\/auth\/; Max-Age=900; HttpOnly; SameSite=Lax; Secure$/);
+  });
+
+  it('an OpenID provider: its authorization endpoint by discovery, with a nonce', async () => {
+    const { browserUrl } = await login(bed.net(), 'oidc');
+    const { location } = await start(browserUrl);
+    expect(`${location.origin}${location.pathname}`).toBe(`${env.OIDC_ISSUER}/auth`);
+    expect(location.searchParams.get('redirect_uri')).toBe('https://bot.example/auth/oidc/callback');
+    expect(location.searchParams.get('scope')).toBe('openid profile');
+    expect(location.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('the ticket works once: a second start is refused, and so are a damaged ticket and another provider', async () => {
+    const { browserUrl } = await login(bed.net());
+    await start(browserUrl);
+    expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 400, text: expect.stringContaining('already used'), referrer: 'no-referrer' });
+    expect((await get(browserUrl.replace(/t=[0-9a-f]{4}/, 't=zzzz'))).status).toBe(400);
+    expect((await get(browserUrl.replace('/facebook/', '/github/'))).status).toBe(400);
+    expect((await get('https://bot.example/auth/facebook/start')).status).toBe(400);
+    expect((await get(`https://bot.example/auth/facebook/start?t=${'0'.repeat(64)}.AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(400);
+  });
+
+  it('a provider the bot does not offer in the browser is a 404; the redirect target is always the configured provider', async () => {
+    expect((await get('https://bot.example/auth/evil/start?t=x')).status).toBe(404);
+    const { browserUrl } = await login(bed.net());
+    const { location } = await start(`${browserUrl}&redirect_uri=https://evil.example/`);
+    expect(location.origin).toBe('https://www.facebook.com');
+    expect(location.searchParams.get('redirect_uri')).toBe('https://bot.example/auth/facebook/callback');
+  });
+});
+
+describe('GET /auth/<provider>/callback', () => {
+  it('Facebook: exchanges the code with the verifier of the challenge, links, edits the message at once, and stops polling the device code', async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net);
+    const { location, cookie } = await start(browserUrl);
+    net.script(EXCHANGE, () => json(200, { access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: 5183944 }));
+    net.script(ROUTES.me, facebook.profile);
+    const response = await callback('facebook', { code: 'AQDcode', state: location.searchParams.get('state')! }, cookie);
+    const page = await pageOf(response);
+    expect(page).toMatchObject({ status: 200, text: expect.stringContaining('Signed in as Ada Lovelace'), referrer: 'no-referrer' });
+    expect(page.text).toContain('you can close this tab'.replace('you', 'You'));
+    expect(page.csp).toContain("default-src 'none'");
+    const [exchange] = net.to(EXCHANGE);
+    const form = Object.fromEntries(exchange!.params);
+    expect(form).toEqual({
+      client_id: env.FACEBOOK_APP_ID,
+      redirect_uri: 'https://bot.example/auth/facebook/callback',
+      client_secret: env.FACEBOOK_APP_SECRET,
+      code: 'AQDcode',
+      code_verifier: expect.any(String),
+    });
+    expect(exchange!.url.search).toBe('');
+    expect(await oauth.calculatePKCECodeChallenge(form.code_verifier!)).toBe(location.searchParams.get('code_challenge'));
+    expect(await linkOf(user.id)).toMatchObject({ subject: '10229876543210987', name: 'Ada Lovelace' });
+    // The alarm that sends the final message is due now, not an interval later.
+    expect(await runAlarm(user)).toBe(true);
+    expect(titlesFor(net, token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
+    advanceClock(60_000);
+    expect(await runAlarm(user)).toBe(false);
+    expect(net.to(ROUTES.loginStatus)).toHaveLength(0);
+  });
+
+  it('an OpenID provider: code, verifier and redirect URI at the token endpoint, the nonce checked in the ID token', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net, 'oidc');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.oidc.token(), providers.oidc.success({ nonce: location.searchParams.get('nonce'), name: 'Ada Lovelace' }));
+    net.always(providers.oidc.revoke(), () => new Response(null, { status: 200 }));
+    const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')!, iss: env.OIDC_ISSUER! }, cookie);
+    expect(response.status).toBe(200);
+    const [exchange] = net.to(providers.oidc.token());
+    expect(Object.fromEntries(exchange!.params)).toMatchObject({
+      grant_type: 'authorization_code',
+      code: 'oidc-code',
+      redirect_uri: 'https://bot.example/auth/oidc/callback',
+      code_verifier: expect.any(String),
+      client_id: env.OIDC_CLIENT_ID,
+    });
+    expect(await linkOf(user.id, 'oidc')).toMatchObject({ subject: '248289761001' });
+  });
+
+  it('an ID token with another nonce is refused: a 502 page, nothing linked, the message says the login failed', async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net, 'oidc');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.oidc.token(), providers.oidc.success({ nonce: 'another-nonce', name: 'Ada' }));
+    const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(502);
+    expect(await linkOf(user.id, 'oidc')).toBeNull();
+    await runAlarm(user);
+    expect(titlesFor(net, token).at(-1)).toBe('Login failed');
+  });
+
+  it('error=access_denied: a 400 page, nothing linked, and the message says declined', async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net);
+    const { location, cookie } = await start(browserUrl);
+    const state = location.searchParams.get('state')!;
+    const response = await callback('facebook', { error: 'access_denied', error_code: '200', error_reason: 'user_denied', state }, cookie);
+    expect(await pageOf(response)).toMatchObject({ status: 400, text: expect.stringContaining('declined') });
+    expect(await linkOf(user.id)).toBeNull();
+    await runAlarm(user);
+    expect(titlesFor(net, token)).toEqual(['Log in with Facebook', 'Login declined']);
+  });
+
+  it('a code that fails to exchange: a 502 page, nothing linked, the message says the login failed', async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net);
+    const { location, cookie } = await start(browserUrl);
+    net.script(EXCHANGE, () => json(400, { error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 } }));
+    const response = await callback('facebook', { code: 'used', state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(502);
+    expect(await linkOf(user.id)).toBeNull();
+    await runAlarm(user);
+    expect(titlesFor(net, token).at(-1)).toBe('Login failed');
+  });
+
+  /** A started browser login and what a genuine callback would carry. */
+  async function startedLogin() {
+    const net = bed.net();
+    const login_ = await login(net);
+    const started = await start(login_.browserUrl);
+    return { net, ...login_, state: started.location.searchParams.get('state')!, cookie: started.cookie };
+  }
+
+  /** Nothing linked, no message edited beyond the code message, no exchange attempted. */
+  async function expectNothingDone(l: Awaited<ReturnType<typeof startedLogin>>) {
+    expect(await linkOf(l.user.id)).toBeNull();
+    expect(l.net.to(EXCHANGE)).toHaveLength(0);
+    expect(titlesFor(l.net, l.token)).toEqual(['Log in with Facebook']);
+  }
+
+  it.each([
+    ['a missing state', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c' }, l.cookie), 400],
+    ['a forged state', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: `${l.state.slice(0, 65)}${'A'.repeat(22)}` }, l.cookie), 409],
+    ['a missing cookie', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: l.state }), 400],
+    ['a wrong cookie (another browser)', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: l.state }, 'login_browser=someone-elses-cookie'), 400],
+    ['neither code nor error', (l: { state: string; cookie: string }) => callback('facebook', { state: l.state }, l.cookie), 400],
+    ['the callback of another provider', (l: { state: string; cookie: string }) => callback('google', { code: 'c', state: l.state }, l.cookie), 400],
+  ] as const)('%s: a 4xx page, nothing linked, nothing edited', async (_what, send, status) => {
+    const l = await startedLogin();
+    const response = await send(l);
+    expect(await pageOf(response)).toMatchObject({ status, csp: expect.stringContaining("default-src 'none'"), referrer: 'no-referrer' });
+    await expectNothingDone(l);
+  });
+
+  it('a reused state: the second callback is refused and changes nothing', async () => {
+    const l = await startedLogin();
+    l.net.script(EXCHANGE, () => json(200, { access_token: ACCESS_TOKEN, token_type: 'bearer' }));
+    l.net.script(ROUTES.me, facebook.profile);
+    expect((await callback('facebook', { code: 'c', state: l.state }, l.cookie)).status).toBe(200);
+    const again = await callback('facebook', { code: 'c2', state: l.state }, l.cookie);
+    expect(again.status).toBe(409);
+    expect(l.net.to(EXCHANGE)).toHaveLength(1);
+  });
+
+  it('a callback for a login that a newer /login replaced: "this login already finished", nothing linked', async () => {
+    const l = await startedLogin();
+    await postInteraction(commandInteraction('login', l.user));
+    const response = await callback('facebook', { code: 'c', state: l.state }, l.cookie);
+    expect(await pageOf(response)).toMatchObject({ status: 409, text: expect.stringContaining('already finished') });
+    expect(await linkOf(l.user.id)).toBeNull();
+  });
+
+  it('the device path won first: a late browser callback gets "this login already finished"', async () => {
+    const l = await startedLogin();
+    l.net.script(ROUTES.loginStatus, facebook.token);
+    l.net.script(ROUTES.me, facebook.profile);
+    advanceClock(5_000);
+    await runAlarm(l.user);
+    expect(titlesFor(l.net, l.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
+    const response = await callback('facebook', { code: 'c', state: l.state }, l.cookie);
+    expect(response.status).toBe(409);
+    expect(l.net.to(EXCHANGE)).toHaveLength(0);
+  });
+
+  it('a login past its 15 minutes: the callback is refused', async () => {
+    const l = await startedLogin();
+    advanceClock(15 * 60_000);
+    await runAlarm(l.user);
+    expect((await callback('facebook', { code: 'c', state: l.state }, l.cookie)).status).toBe(409);
+    expect(await linkOf(l.user.id)).toBeNull();
+  });
+});
