@@ -284,3 +284,69 @@ describe('approval: who logged in, and nothing held afterwards', () => {
     }
   });
 });
+
+describe('one login per user, across providers', () => {
+  it('a /login for GitHub while a Facebook login runs supersedes it: the Facebook message says replaced, only GitHub is polled', async () => {
+    const net = bed.net();
+    const user = freshUser();
+    const first = commandInteraction('login', user, { options: { provider: 'facebook' } });
+    await postInteraction(first);
+    net.script(ROUTES.deviceLogin, () => json(200, { code: 'FB-DEVICE-CODE', user_code: 'CMWAW3TM', verification_uri: 'https://www.facebook.com/device', expires_in: 420, interval: 5 }));
+    await runAlarm(user);
+    const second = commandInteraction('login', user, { options: { provider: 'github' } });
+    await postInteraction(second);
+    net.script(providers.github.deviceCode(), providers.github.device());
+    await runAlarm(user);
+    expect(titlesFor(net, first.token)).toEqual(['Log in with Facebook', 'Login replaced']);
+    expect(titlesFor(net, second.token)).toEqual(['Log in with GitHub']);
+    net.script(providers.github.token(), providers.github.error('authorization_pending'));
+    advanceClock(5_000);
+    await runAlarm(user);
+    expect(net.to(ROUTES.loginStatus)).toHaveLength(0);
+    expect(net.to(providers.github.token())).toHaveLength(1);
+  });
+
+  it('an unknown or disabled provider gets an ephemeral answer listing the enabled ones, and nothing starts', async () => {
+    const user = freshUser();
+    const response = await postInteraction(commandInteraction('login', user, { options: { provider: 'myspace' } }));
+    expect(await response.json()).toEqual({
+      type: 4,
+      data: {
+        content: 'This bot offers no login called "myspace". Choose one of: `facebook` (Facebook), `github` (GitHub), `google` (Google), `microsoft` (Microsoft), `oidc` (Example SSO).',
+        flags: 64,
+      },
+    });
+    expect(await scheduledAlarm(user)).toBeNull();
+  });
+});
+
+describe('autocomplete', () => {
+  const autocomplete = (user: TestUser, command: string, typed: string) =>
+    postInteraction({ ...commandInteraction(command, user), type: 4, data: { name: command, type: 1, options: [{ name: 'provider', type: 3, value: typed, focused: true }] } });
+
+  it('/login lists exactly the enabled providers (value: the id, name: the display name), filtered by what was typed', async () => {
+    const user = freshUser();
+    const all = await (await autocomplete(user, 'login', '')).json();
+    expect(all).toEqual({
+      type: 8,
+      data: {
+        choices: [
+          { name: 'Facebook', value: 'facebook' },
+          { name: 'GitHub', value: 'github' },
+          { name: 'Google', value: 'google' },
+          { name: 'Microsoft', value: 'microsoft' },
+          { name: 'Example SSO', value: 'oidc' },
+        ],
+      },
+    });
+    const filtered = await (await autocomplete(user, 'login', 'gi')).json();
+    expect(filtered).toEqual({ type: 8, data: { choices: [{ name: 'GitHub', value: 'github' }] } });
+  });
+
+  it("/logout lists the caller's own links", async () => {
+    const user = freshUser();
+    const { linkAccount } = await import('../../src/links/store.ts');
+    await linkAccount(env.DB, { discordUserId: user.id, provider: 'google', subject: '1', name: 'Ada', scopes: [], now: 1 });
+    expect(await (await autocomplete(user, 'logout', '')).json()).toEqual({ type: 8, data: { choices: [{ name: 'Google (Ada)', value: 'google' }] } });
+  });
+});
