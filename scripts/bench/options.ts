@@ -25,6 +25,14 @@ export interface BenchOptions {
   seed: number;
   /** Run the logins part against an alternative (scripts/bench/variants.ts) instead of the shipped Worker. */
   variant: VariantName | undefined;
+  /** Run the logins part on the instrumented build and report the cost per login (default on). */
+  instrumented: boolean;
+  /** Run the logins part once per count (in this order) instead of once with `logins`. */
+  sweep: number[] | undefined;
+  /** Write the latency and CPU-per-poll picture here (SVG). */
+  chart: string | undefined;
+  /** Draw the picture from these earlier results' JSON instead of running anything (needs `chart`). */
+  chartFrom: string[] | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -42,6 +50,12 @@ export const USAGE = `npm run bench -- [options]
   --approve-min S, --approve-max S   approval delay after the code is issued (default 2 and 20)
   --send-concurrency N  /login interactions in flight while starting the logins (default 50)
   --seed N              seed for the approval times (default: random, printed)
+  --no-instrumented     run the logins part on the plain Worker: no cost figures (default: the instrumented
+                        bench build, scripts/bench/instrumented-worker, counts what each login costs)
+  --sweep N,N,...       run the logins part once per count, e.g. 200,1000,5000 (instead of --logins)
+  --chart FILE.svg      draw approval-to-edit p50/p99 and CPU per poll against concurrent logins (with --sweep,
+                        one point per count; with --chart-from, from earlier results)
+  --chart-from A.json,B.json   draw --chart from earlier runs' JSON (single runs or sweeps); runs nothing
   --variant NAME        run the logins part against an alternative Worker, to compare side by side:
                         ${Object.keys(VARIANTS).join(', ')} (see scripts/bench/variants.ts)`;
 
@@ -56,6 +70,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
+    allowNegative: true,
     options: {
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -73,6 +88,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'send-concurrency': { type: 'string' },
       seed: { type: 'string' },
       variant: { type: 'string' },
+      instrumented: { type: 'boolean' },
+      sweep: { type: 'string' },
+      chart: { type: 'string' },
+      'chart-from': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,7 +116,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     sendConcurrency: positive('send-concurrency', values['send-concurrency'], 50),
     seed: values.seed === undefined ? randomInt(2 ** 31) : positive('seed', values.seed, 1),
     variant: undefined,
+    instrumented: values.instrumented ?? true,
+    sweep: values.sweep === undefined ? undefined : values.sweep.split(',').map((count) => positive('sweep', count.trim(), 0)),
+    chart: values.chart,
+    chartFrom: values['chart-from']?.flatMap((value) => value.split(',')).map((path) => path.trim()).filter(Boolean),
   };
+  if (options.chartFrom && !options.chart) throw new Error('--chart-from needs --chart FILE.svg to write to');
+  if (options.sweep && values.logins !== undefined) throw new Error('--sweep replaces --logins: give one or the other');
+  if (options.sweep && !options.parts.includes('logins')) throw new Error('--sweep runs the logins part: add --only logins (or leave --only out)');
   if (values.variant !== undefined) {
     if (!isVariantName(values.variant)) throw new Error(`--variant takes ${Object.keys(VARIANTS).join(', ')}, not ${JSON.stringify(values.variant)}`);
     options.variant = values.variant;
