@@ -56,6 +56,8 @@ interface Series {
   label: string;
   color: string;
   dash?: string;
+  /** Value labels under the markers (the lower series), so that two series' labels do not collide. */
+  labelsBelow?: boolean;
   values: Array<{ logins: number; value: number; label: string }>;
 }
 
@@ -85,8 +87,8 @@ function panel(x0: number, title: string, yLabel: string, loginsValues: number[]
   out.push(text(x0 - 58, top + height / 2, yLabel, `text-anchor="middle" transform="rotate(-90 ${x0 - 58} ${top + height / 2})"`));
   if (budget) {
     out.push(`<line x1="${x0}" y1="${y(budget.value).toFixed(1)}" x2="${x0 + width}" y2="${y(budget.value).toFixed(1)}" stroke="${COLORS.budget}" stroke-width="1.5" stroke-dasharray="2 4"/>`);
-    out.push(text(x0 + width - 4, y(budget.value) - 6, budget.label, `text-anchor="end" fill="${COLORS.budget}"`));
   }
+  const rightmost = distinct[distinct.length - 1];
   for (const s of series) {
     const points = s.values.filter((v) => Number.isFinite(v.value));
     if (points.length > 1) {
@@ -94,18 +96,24 @@ function panel(x0: number, title: string, yLabel: string, loginsValues: number[]
       out.push(`<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
     }
     for (const v of points) {
+      // Labels sit beside their marker, towards the inside of the panel, above it (or below for the lower series).
+      const last = v.logins === rightmost && distinct.length > 1;
+      const lx = x(v.logins) + (last ? -9 : 9);
+      const ly = y(v.value) + (s.labelsBelow ? 18 : -9);
       out.push(
         `<g class="point" data-series="${s.name}" data-logins="${v.logins}" data-value="${v.value}">` +
           `<circle cx="${x(v.logins).toFixed(1)}" cy="${y(v.value).toFixed(1)}" r="4.5" fill="${s.color}"/>` +
-          text(x(v.logins) + 8, y(v.value) - 8, v.label, `fill="${s.color}" font-size="12"`) +
+          text(lx, ly, v.label, `fill="${s.color}" font-size="12" font-weight="bold" stroke="#ffffff" stroke-width="3" paint-order="stroke"${last ? ' text-anchor="end"' : ''}`) +
           `</g>`,
       );
     }
   }
-  series.forEach((s, i) => {
+  const legend = series.map((s) => ({ label: s.label, color: s.color, dash: s.dash, width: '2.5' }));
+  if (budget) legend.push({ label: budget.label, color: COLORS.budget, dash: '2 4', width: '1.5' });
+  legend.forEach((entry, i) => {
     const ly = top + 14 + i * 20;
-    out.push(`<line x1="${x0 + 12}" y1="${ly - 4}" x2="${x0 + 40}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    out.push(text(x0 + 46, ly, s.label, `fill="${s.color}"`));
+    out.push(`<line x1="${x0 + 12}" y1="${ly - 4}" x2="${x0 + 40}" y2="${ly - 4}" stroke="${entry.color}" stroke-width="${entry.width}"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`);
+    out.push(text(x0 + 46, ly, entry.label, `fill="${entry.color}"`));
   });
   out.push('</g>');
   return out.join('\n');
@@ -129,7 +137,7 @@ export function loginsChartSvg(points: readonly ChartPoint[], options: ChartOpti
     'seconds',
     logins,
     [
-      { name: 'p50', label: 'p50', color: COLORS.p50, values: points.map((p) => ({ logins: p.logins, value: p.p50Ms / 1000, label: seconds(p.p50Ms) })) },
+      { name: 'p50', label: 'p50', color: COLORS.p50, labelsBelow: true, values: points.map((p) => ({ logins: p.logins, value: p.p50Ms / 1000, label: seconds(p.p50Ms) })) },
       { name: 'p99', label: 'p99', color: COLORS.p99, dash: '7 4', values: points.map((p) => ({ logins: p.logins, value: p.p99Ms / 1000, label: seconds(p.p99Ms) })) },
     ],
     intervals.length === 1 ? { value: intervals[0]! + 1, label: `p99 budget: interval + 1 s = ${intervals[0]! + 1} s` } : undefined,
