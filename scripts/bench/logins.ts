@@ -24,6 +24,7 @@ import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
 import type { TrafficEntry } from '../lib/traffic-log.ts';
 import { costPerLogin, type CostPerLogin } from './cost.ts';
 import { cpuBetween, groupCpu, groupRssBytes, openFileLimit, openFiles, processRole, sampleProcessStates, type StateSampler } from './cpu.ts';
+import { fsyncCheckResult, startFsyncTrace, type FsyncCheckResult, type FsyncTrace } from './fsync-check.ts';
 import { prepareInstrumented, readSettledCounters, type Counters } from './instrumented.ts';
 import { liveProcessesInGroup } from '../lib/process-group.ts';
 import { histogram, mean, percentile, seededRandom } from './stats.ts';
@@ -43,6 +44,8 @@ export interface LoginsOptions {
   settleSeconds: number;
   /** Run the instrumented bench build and report the cost per login. */
   instrumented: boolean;
+  /** Check the counted commits against the objects' WAL fsyncs under strace (fsync-check.ts; slows the Worker). */
+  fsyncCheck?: boolean;
 }
 
 /** An interaction token edits its message for 15 minutes: after that no login of the run can still finish. */
@@ -106,6 +109,8 @@ export interface LoginsResult {
   cost?: CostPerLogin;
   /** Reasons the counters cannot be trusted (an object the meter did not see), empty when they can. */
   counterProblems: string[];
+  /** With `fsyncCheck`: the WAL fsyncs strace saw against the commits counted. */
+  fsyncCheck?: FsyncCheckResult;
 }
 
 const CODE_TITLE = 'Log in with Facebook';
@@ -164,6 +169,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
   const timers = new Set<NodeJS.Timeout>();
   let sampler: NodeJS.Timeout | undefined;
   let states: StateSampler | undefined;
+  let fsyncTrace: FsyncTrace | undefined;
   const instrumented = options.instrumented ? prepareInstrumented(options.projectDir) : undefined;
   try {
     discord = await startDiscordStandin();
@@ -189,6 +195,10 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       filesPeak = Math.max(filesPeak, workerPids.reduce((total, pid) => total + openFiles(pid), 0));
     }, 1_000);
     states = sampleProcessStates(workerPids, 50);
+    if (options.fsyncCheck) {
+      log('logins: --fsync-check: strace follows the Worker (it runs slower while traced)');
+      fsyncTrace = await startFsyncTrace(workerPids[0]!);
+    }
     const cpuBefore = groupCpu(w.pid);
 
     // Approvals: scheduled when Facebook issues each code, at a seeded random delay from that moment.
@@ -301,6 +311,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     d.traffic.off('entry', onDelivery);
     // The counters once the objects are done (a login stores its end just after its final edit).
     const counters = instrumented ? await readSettledCounters(w.url) : undefined;
+    const fsyncs = fsyncTrace && counters ? fsyncCheckResult(await fsyncTrace.stop(), counters.durableObjects.commits, counters.objects) : undefined;
     const rssAfter = groupRssBytes(w.pid);
     rssPeak = Math.max(rssPeak, rssAfter);
     const workerStates = states.stop();
@@ -402,11 +413,13 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
           }
         : {}),
       counterProblems: counters ? counterProblems(counters, loginMessages.size) : [],
+      ...(fsyncs ? { fsyncCheck: fsyncs } : {}),
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);
     clearInterval(sampler);
     states?.stop();
+    await fsyncTrace?.stop().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     instrumented?.dispose();
     await discord?.close();

@@ -97,6 +97,7 @@ export async function runBench(options: BenchOptions, projectDir = process.cwd()
           sendConcurrency: options.sendConcurrency,
           settleSeconds: 60,
           instrumented: options.instrumented,
+          fsyncCheck: options.fsyncCheck,
         },
         log,
       ).finally(() => variant?.dispose());
@@ -128,13 +129,15 @@ async function main(): Promise<number> {
     return 0;
   }
   if (options.chartFrom) {
-    const runs = options.chartFrom.flatMap((path) => {
-      const earlier = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+    const files = options.chartFrom.map((path) => JSON.parse(readFileSync(path, 'utf8')) as BenchResults);
+    const runs = files.flatMap((earlier, i) => {
       const found = [...(earlier.sweep ?? []), ...(earlier.logins ? [earlier.logins] : [])];
-      if (found.length === 0) throw new Error(`${path} has no logins results`);
+      if (found.length === 0) throw new Error(`${options.chartFrom![i]} has no logins results`);
       return found;
     });
-    writeFileSync(options.chart!, loginsChartSvg(chartPointsFrom(runs), { note: `from ${options.chartFrom.length} result file(s)` }));
+    const distinct = (values: Array<string | number>) => [...new Set(values)].join(', ');
+    const note = `${distinct(files.map((f) => f.machine.cpus))} cores, seed ${distinct(files.map((f) => f.options.seed))}, ${distinct(files.map((f) => f.startedAt.slice(0, 10)))}`;
+    writeFileSync(options.chart!, loginsChartSvg(chartPointsFrom(runs), { note }));
     console.log(`chart: ${resolve(options.chart!)} (${runs.length} points)`);
     return 0;
   }

@@ -33,6 +33,8 @@ export interface BenchOptions {
   chart: string | undefined;
   /** Draw the picture from these earlier results' JSON instead of running anything (needs `chart`). */
   chartFrom: string[] | undefined;
+  /** strace the Worker during the logins and check the counted commits against the WAL fsyncs (slow). */
+  fsyncCheck: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -56,6 +58,9 @@ export const USAGE = `npm run bench -- [options]
   --chart FILE.svg      draw approval-to-edit p50/p99 and CPU per poll against concurrent logins (with --sweep,
                         one point per count; with --chart-from, from earlier results)
   --chart-from A.json,B.json   draw --chart from earlier runs' JSON (single runs or sweeps); runs nothing
+  --fsync-check         strace the Worker's workerd during the logins and check the commits the instrumented
+                        build counted against the fsyncs of the objects' SQLite WALs (slows the Worker: for
+                        checking the counts, not for timings; needs strace)
   --variant NAME        run the logins part against an alternative Worker, to compare side by side:
                         ${Object.keys(VARIANTS).join(', ')} (see scripts/bench/variants.ts)`;
 
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       sweep: { type: 'string' },
       chart: { type: 'string' },
       'chart-from': { type: 'string', multiple: true },
+      'fsync-check': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -119,8 +125,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     instrumented: values.instrumented ?? true,
     sweep: values.sweep === undefined ? undefined : values.sweep.split(',').map((count) => positive('sweep', count.trim(), 0)),
     chart: values.chart,
+    fsyncCheck: values['fsync-check'] ?? false,
     chartFrom: values['chart-from']?.flatMap((value) => value.split(',')).map((path) => path.trim()).filter(Boolean),
   };
+  if (options.fsyncCheck && !options.instrumented) throw new Error('--fsync-check checks the instrumented build\'s counts: leave out --no-instrumented');
   if (options.chartFrom && !options.chart) throw new Error('--chart-from needs --chart FILE.svg to write to');
   if (options.sweep && values.logins !== undefined) throw new Error('--sweep replaces --logins: give one or the other');
   if (options.sweep && !options.parts.includes('logins')) throw new Error('--sweep runs the logins part: add --only logins (or leave --only out)');

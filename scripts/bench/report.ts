@@ -2,6 +2,7 @@
 import type { BundleResult } from './bundle.ts';
 import type { InteractionsResult, Measurement, RatioName } from './interactions.ts';
 import type { CostPerLogin } from './cost.ts';
+import { FSYNCS_PER_OBJECT_CREATED, type FsyncCheckResult } from './fsync-check.ts';
 import { LOGIN_ANSWER_BUDGET_MS, type LoginsResult } from './logins.ts';
 import type { Spread } from './stats.ts';
 
@@ -152,7 +153,21 @@ export function loginRows(result: LoginsResult): Row[] {
       verdict: '',
     },
     ...(result.cost ? costRows(result.cost) : []),
+    ...(result.fsyncCheck ? [fsyncRow(result.fsyncCheck)] : []),
   ];
+}
+
+function fsyncRow(check: FsyncCheckResult): Row {
+  const figure = "Check (strace): the objects' WAL fsyncs against the commits counted";
+  if (check.unavailable) return { figure, value: `not run: ${check.unavailable}`, budget: '', verdict: '' };
+  return {
+    figure,
+    value:
+      `${check.objectWal} fsyncs in ${check.objectFiles} databases; counted ${check.commitsCounted} commits + ` +
+      `${FSYNCS_PER_OBJECT_CREATED} × ${check.objectsCounted} objects created = ${check.expectedObjectWal} (alarm scheduler: ${check.alarmMetadata})`,
+    budget: 'equal',
+    verdict: verdict(check.matches),
+  };
 }
 
 const n = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');

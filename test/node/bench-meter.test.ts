@@ -5,6 +5,7 @@
  * fetch or a timer between them makes two), so these tests pin the counting rule, not just the code.
  */
 import { describe, expect, it } from 'vitest';
+import { countFsyncs, fsyncCheckResult } from '../../scripts/bench/fsync-check.ts';
 import { Meter, pathPattern, type ObjectMeter } from '../../scripts/bench/instrumented-worker/meter.ts';
 
 class FakeCursor {
@@ -381,5 +382,24 @@ describe('meter: D1 and outbound requests', () => {
     expect(snapshot).toMatchObject({ isolate: 'test', objects: 2, constructions: 3, activeObjects: 0 });
     expect(snapshot.durableObjects).toMatchObject({ puts: 2, rowsWritten: 3, commits: 2 });
     expect(snapshot.worker).toEqual({ requests: 1, byPath: { '/interactions': 1 } });
+  });
+});
+
+describe('the runtime check of the commit rule (--fsync-check)', () => {
+  it("counts strace's fsyncs by file: objects' WALs, the alarm scheduler's, the rest", () => {
+    const object = (hex: string) => `/tmp/wrangler-dev-x/v3/do/discord-facebook-login-LoginSession/${hex.repeat(64)}.sqlite-wal`;
+    const trace = [
+      `101 fsync(12<${object('a')}>) = 0`,
+      `101 fdatasync(12<${object('a')}>) = 0`,
+      `102 fsync(14<${object('b')}>) = 0`,
+      `102 fsync(9</tmp/wrangler-dev-x/v3/do/discord-facebook-login-LoginSession/metadata.sqlite-wal>) = 0`,
+      `103 fsync(7</tmp/wrangler-dev-x/v3/d1/miniflare-D1DatabaseObject/${'c'.repeat(64)}.sqlite-wal>) = 0`,
+      `104 fsync(15<${object('a').replace('-wal', '-journal')}>) = 0`,
+      '105 +++ exited with 0 +++',
+    ].join('\n');
+    expect(countFsyncs(trace)).toEqual({ objectWal: 3, objectFiles: 2, alarmMetadata: 1, other: 2 });
+    expect(fsyncCheckResult(countFsyncs(trace), 1, 1)).toMatchObject({ expectedObjectWal: 3, matches: false }); // 2 files, 1 object counted
+    expect(fsyncCheckResult({ objectWal: 7, objectFiles: 2, alarmMetadata: 0, other: 0 }, 3, 2)).toMatchObject({ expectedObjectWal: 7, matches: true });
+    expect(fsyncCheckResult({ unavailable: 'strace could not run' }, 3, 2)).toMatchObject({ matches: false, unavailable: 'strace could not run' });
   });
 });
