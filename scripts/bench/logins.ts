@@ -88,6 +88,8 @@ export interface LoginsResult {
   /** Warnings and errors the Worker logged (wrangler dev at --log-level warn), by kind. */
   workerLog: Record<string, number>;
   rssBytes: { before: number; after: number; peak: number };
+  /** Peak RSS of this bench process, which runs the Discord and Facebook stand-ins. */
+  benchRssPeakBytes: number;
   /** Open file descriptors of the Worker's workerd (sampled every second) and its limit. */
   openFiles: { peak: number; limit: number };
   /** Scheduler states of the workerd process running the Worker, sampled every 50 ms while the logins ran. */
@@ -190,8 +192,10 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const workerPids = liveProcessesInGroup(w.pid).filter((pid) => processRole(pid) === 'workerd (Worker)');
     const fileLimit = Math.min(...workerPids.map(openFileLimit));
     let filesPeak = workerPids.reduce((total, pid) => total + openFiles(pid), 0);
+    let benchRssPeak = process.memoryUsage.rss();
     sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, groupRssBytes(w.pid));
+      benchRssPeak = Math.max(benchRssPeak, process.memoryUsage.rss());
       filesPeak = Math.max(filesPeak, workerPids.reduce((total, pid) => total + openFiles(pid), 0));
     }, 1_000);
     states = sampleProcessStates(workerPids, 50);
@@ -387,6 +391,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       approvalToEditMs: { p50: percentile(approvalToEdit, 50), p99, max: Math.max(...approvalToEdit), mean: mean(approvalToEdit) },
       workerLog: countWorkerLog(w.output()),
       rssBytes: { before: rssBefore, after: rssAfter, peak: rssPeak },
+      benchRssPeakBytes: benchRssPeak,
       openFiles: { peak: filesPeak, limit: fileLimit },
       workerStates,
       workerCpuMs,

@@ -129,8 +129,8 @@ export function loginRows(result: LoginsResult): Row[] {
       verdict: '',
     },
     {
-      figure: 'wrangler dev RSS before → after (peak)',
-      value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)})`,
+      figure: 'wrangler dev RSS before → after (peak); bench and stand-ins, peak',
+      value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)}); ${result.benchRssPeakBytes === undefined ? 'n/a' : mib(result.benchRssPeakBytes)}`,
       budget: '',
       verdict: '',
     },
