@@ -74,18 +74,20 @@ export async function startFsyncTrace(pid: number): Promise<FsyncTrace> {
     });
     void exited.then(() => (clearTimeout(timer), attached()));
   });
+  let stopped: Promise<FsyncCounts | { unavailable: string }> | undefined;
   return {
-    async stop() {
-      if (child.exitCode === null && !failed) child.kill('SIGINT'); // strace detaches and writes its log out
-      await exited;
-      try {
-        if (failed) return { unavailable: failed };
-        if (!/attached/.test(stderr)) return { unavailable: `strace did not attach: ${stderr.trim().split('\n')[0] ?? 'no output'}` };
-        return countFsyncs(readFileSync(out, 'utf8'));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && !failed) child.kill('SIGINT'); // strace detaches and writes its log out
+        await exited;
+        try {
+          if (failed) return { unavailable: failed };
+          if (!/attached/.test(stderr)) return { unavailable: `strace did not attach: ${stderr.trim().split('\n')[0] ?? 'no output'}` };
+          return countFsyncs(readFileSync(out, 'utf8'));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      })()),
   };
 }
 
