@@ -3,7 +3,7 @@
  * cost the benchmark divides by the requests served. Linux only.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { liveProcessesInGroup, processName } from '../lib/process-group.ts';
 
 /** Clock ticks per second for /proc/<pid>/stat times (almost always 100). */
@@ -89,6 +89,25 @@ export function groupRssBytes(pgid: number): number {
     }
   }
   return total;
+}
+
+/** Open file descriptors of a process (0 once it is gone). */
+export function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The soft limit of open files of a process (Infinity when unlimited or unknown). */
+export function openFileLimit(pid: number): number {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return match && match[1] !== 'unlimited' ? Number(match[1]) : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 /**

@@ -10,13 +10,22 @@
  * previous answer, so a login approved at `a` needs ceil((a - issued) / interval) polls: one per interval slot,
  * up to and including the first slot at or after the approval. A poll arriving later than its slot (alarm or
  * answer latency) can make a login need one poll fewer (-1); any extra poll (+1) is wasted Graph traffic.
+ *
+ * With `instrumented` (the default of `npm run bench`), the Worker runs as the instrumented bench build
+ * (instrumented-worker/), whose counters give what each login costs on Cloudflare (cost.ts). Also measured: how
+ * long each /login took to be answered while the engine was busy (the Discord stand-in times every delivery), and
+ * the open files of the Worker's workerd (one SQLite database per live object, against its limit).
  */
 import type { DeviceLoginEvent, DeviceLoginSnapshot } from '../standins/facebook.ts';
 import { startDiscordStandin, type DiscordChange, type DiscordStandin } from '../standins/discord.ts';
 import { startFacebookStandin, type FacebookStandin } from '../standins/facebook.ts';
 import { workerVarsFor } from '../lib/worker-vars.ts';
 import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
-import { cpuBetween, groupCpu, groupRssBytes, processRole, sampleProcessStates, type StateSampler } from './cpu.ts';
+import type { TrafficEntry } from '../lib/traffic-log.ts';
+import { costPerLogin, type CostPerLogin } from './cost.ts';
+import { cpuBetween, groupCpu, groupRssBytes, openFileLimit, openFiles, processRole, sampleProcessStates, type StateSampler } from './cpu.ts';
+import { fsyncCheckResult, startFsyncTrace, type FsyncCheckResult, type FsyncTrace } from './fsync-check.ts';
+import { prepareInstrumented, readSettledCounters, type Counters } from './instrumented.ts';
 import { liveProcessesInGroup } from '../lib/process-group.ts';
 import { histogram, mean, percentile, seededRandom } from './stats.ts';
 import { QUIET_WRANGLER_ENV, START_TIMEOUT_MS } from './targets.ts';
@@ -31,9 +40,17 @@ export interface LoginsOptions {
   seed: number;
   /** /login interactions in flight at once while starting the logins (each must be answered within 3 s). */
   sendConcurrency: number;
-  /** How long to wait for the last final message after the last approval, in seconds. */
+  /** How long to wait for the last final message after the last approval (or the last progress), in seconds. */
   settleSeconds: number;
+  /** Run the instrumented bench build and report the cost per login. */
+  instrumented: boolean;
+  /** Check the counted commits against the objects' WAL fsyncs under strace (fsync-check.ts; slows the Worker). */
+  fsyncCheck?: boolean;
 }
+
+/** An interaction token edits its message for 15 minutes: after that no login of the run can still finish. */
+const TOKEN_LIFETIME_MS = 15 * 60_000;
+export const LOGIN_ANSWER_BUDGET_MS = 1_000;
 
 export interface LoginsResult {
   logins: number;
@@ -45,6 +62,8 @@ export interface LoginsResult {
   sendSeconds: number;
   /** /login interactions Discord would show as failed (no or wrong answer within 3 s). */
   interactionFailures: number;
+  /** How long each /login took to be answered, as the Discord stand-in timed it (while the engine was busy). */
+  loginAnswerMs: { answers: number; p50: number; p99: number; max: number; mean: number };
   interactionFailureReasons: Record<string, number>;
   approved: number;
   approvalErrors: Record<string, number>;
@@ -69,12 +88,31 @@ export interface LoginsResult {
   /** Warnings and errors the Worker logged (wrangler dev at --log-level warn), by kind. */
   workerLog: Record<string, number>;
   rssBytes: { before: number; after: number; peak: number };
+  /** Peak RSS of this bench process, which runs the Discord and Facebook stand-ins. */
+  benchRssPeakBytes: number;
+  /** Open file descriptors of the Worker's workerd (sampled every second) and its limit. */
+  openFiles: { peak: number; limit: number };
   /** Scheduler states of the workerd process running the Worker, sampled every 50 ms while the logins ran. */
   workerStates: { samples: number; running: number; diskWait: number; idle: number };
   /** CPU time of that process over the whole run: every /login, poll, profile read, D1 write and edit. */
   workerCpuMs: number;
   durationSeconds: number;
-  budgets: { tooFastZero: boolean; pollsIdeal: boolean; allCompleted: boolean; approvalToEditP99WithinIntervalPlus1s: boolean };
+  budgets: {
+    tooFastZero: boolean;
+    pollsIdeal: boolean;
+    allCompleted: boolean;
+    approvalToEditP99WithinIntervalPlus1s: boolean;
+    loginAnswerP99Within1s: boolean;
+  };
+  instrumented: boolean;
+  /** The instrumented build's counters, as read at the end (with `instrumented`). */
+  counters?: Counters;
+  /** Per completed login, and in dollars per million logins (with `instrumented`). */
+  cost?: CostPerLogin;
+  /** Reasons the counters cannot be trusted (an object the meter did not see), empty when they can. */
+  counterProblems: string[];
+  /** With `fsyncCheck`: the WAL fsyncs strace saw against the commits counted. */
+  fsyncCheck?: FsyncCheckResult;
 }
 
 const CODE_TITLE = 'Log in with Facebook';
@@ -133,13 +171,15 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
   const timers = new Set<NodeJS.Timeout>();
   let sampler: NodeJS.Timeout | undefined;
   let states: StateSampler | undefined;
+  let fsyncTrace: FsyncTrace | undefined;
+  const instrumented = options.instrumented ? prepareInstrumented(options.projectDir) : undefined;
   try {
     discord = await startDiscordStandin();
     facebook = await startFacebookStandin({ intervalSeconds: options.intervalSeconds });
     const [d, f] = [discord, facebook];
-    log(`logins: starting the bot under wrangler dev against the stand-ins (interval ${options.intervalSeconds} s)`);
+    log(`logins: starting the ${instrumented ? 'instrumented ' : ''}bot under wrangler dev against the stand-ins (interval ${options.intervalSeconds} s)`);
     worker = await startWorker({
-      cwd: options.projectDir,
+      cwd: instrumented?.dir ?? options.projectDir,
       env: QUIET_WRANGLER_ENV,
       logLevel: 'warn',
       startTimeoutMs: START_TIMEOUT_MS,
@@ -149,8 +189,20 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     d.setInteractionsUrl(`${w.url}/interactions`);
     const rssBefore = groupRssBytes(w.pid);
     let rssPeak = rssBefore;
-    sampler = setInterval(() => (rssPeak = Math.max(rssPeak, groupRssBytes(w.pid))), 1_000);
-    states = sampleProcessStates(liveProcessesInGroup(w.pid).filter((pid) => processRole(pid) === 'workerd (Worker)'), 50);
+    const workerPids = liveProcessesInGroup(w.pid).filter((pid) => processRole(pid) === 'workerd (Worker)');
+    const fileLimit = Math.min(...workerPids.map(openFileLimit));
+    let filesPeak = workerPids.reduce((total, pid) => total + openFiles(pid), 0);
+    let benchRssPeak = process.memoryUsage.rss();
+    sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, groupRssBytes(w.pid));
+      benchRssPeak = Math.max(benchRssPeak, process.memoryUsage.rss());
+      filesPeak = Math.max(filesPeak, workerPids.reduce((total, pid) => total + openFiles(pid), 0));
+    }, 1_000);
+    states = sampleProcessStates(workerPids, 50);
+    if (options.fsyncCheck) {
+      log('logins: --fsync-check: strace follows the Worker (it runs slower while traced)');
+      fsyncTrace = await startFsyncTrace(workerPids[0]!);
+    }
     const cpuBefore = groupCpu(w.pid);
 
     // Approvals: scheduled when Facebook issues each code, at a seeded random delay from that moment.
@@ -194,6 +246,13 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     };
     d.events.on('change', onDiscord);
 
+    // /login answer times: the Discord stand-in logs every delivery with the time its answer took.
+    const loginAnswers: number[] = [];
+    const onDelivery = (entry: TrafficEntry) => {
+      if (entry.direction === 'out' && entry.route === 'interaction' && entry.note === '/login') loginAnswers.push(entry.durationMs);
+    };
+    d.traffic.on('entry', onDelivery);
+
     const started = Date.now();
     log(`logins: sending ${options.logins} /login (${options.sendConcurrency} in flight), approvals ${options.approveMinSeconds}-${options.approveMaxSeconds} s after each code, seed ${options.seed}`);
     const interactionFailureReasons: Record<string, number> = {};
@@ -225,21 +284,38 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const interactionFailures = Object.values(interactionFailureReasons).reduce((a, b) => a + b, 0);
     log(`logins: all /login sent in ${sendSeconds.toFixed(1)} s (${interactionFailures} failed); waiting for the final messages`);
 
-    // Bounded wait: every code is issued soon after its /login, then approved within approveMax seconds; after
-    // the last approval a login has settleSeconds to show its final message.
+    // Bounded wait, sized from the approval window: each code is approved within approveMax seconds of being
+    // issued, so the wait lasts until settleSeconds after the last approval due, and, when a busy engine issues
+    // codes or edits late, as long as logins keep making progress (a code issued, a final message) within
+    // settleSeconds. Past the tokens' 15 minutes no login can finish anyway.
     sendingDone = true;
     if (finishedLogins === loginMessages.size) allFinished();
+    const sendEnd = Date.now();
+    let lastProgress = sendEnd;
+    let seen = approvalsScheduled + finishedLogins;
+    const deadline = () => {
+      if (approvalsScheduled + finishedLogins !== seen) (seen = approvalsScheduled + finishedLogins), (lastProgress = Date.now());
+      const settleMs = options.settleSeconds * 1000;
+      const due = Math.max(sendEnd + options.approveMaxSeconds * 1000 + 30_000, lastApprovalDue + settleMs, lastProgress + settleMs);
+      return Math.min(due, started + TOKEN_LIFETIME_MS + settleMs);
+    };
     const progress = setInterval(() => log(`  … ${finishedLogins}/${options.logins} final, ${approved} approved`), 5_000);
     timers.add(progress as unknown as NodeJS.Timeout);
-    const waitMs = options.approveMaxSeconds * 1000 + 30_000 + options.settleSeconds * 1000;
     let waitTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       finished,
-      new Promise<void>((resolve) => (waitTimer = setTimeout(resolve, waitMs))),
+      new Promise<void>((resolve) => {
+        const check = () => (Date.now() >= deadline() ? resolve() : (waitTimer = setTimeout(check, 1_000)));
+        check();
+      }),
     ]);
     clearTimeout(waitTimer);
     clearInterval(progress);
     const durationSeconds = (Date.now() - started) / 1000;
+    d.traffic.off('entry', onDelivery);
+    // The counters once the objects are done (a login stores its end just after its final edit).
+    const counters = instrumented ? await readSettledCounters(w.url) : undefined;
+    const fsyncs = fsyncTrace && counters ? fsyncCheckResult(await fsyncTrace.stop(), counters.durableObjects.commits, counters.objects) : undefined;
     const rssAfter = groupRssBytes(w.pid);
     rssPeak = Math.max(rssPeak, rssAfter);
     const workerStates = states.stop();
@@ -279,6 +355,7 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
     const tooFast = devices.reduce((sum, login) => sum + login.tooFastPolls, 0);
     const afterRedeemed = devices.reduce((sum, login) => sum + (login.redeemedAt === undefined ? 0 : login.polls.filter((t) => t > login.redeemedAt!).length), 0);
     const p99 = percentile(approvalToEdit, 99);
+    const loginAnswerP99 = percentile(loginAnswers, 99);
     const distribution = histogram(minusIdeal);
     return {
       logins: options.logins,
@@ -289,6 +366,13 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       sendSeconds,
       interactionFailures,
       interactionFailureReasons,
+      loginAnswerMs: {
+        answers: loginAnswers.length,
+        p50: percentile(loginAnswers, 50),
+        p99: loginAnswerP99,
+        max: Math.max(...loginAnswers),
+        mean: mean(loginAnswers),
+      },
       approved,
       approvalErrors,
       completed,
@@ -307,6 +391,8 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
       approvalToEditMs: { p50: percentile(approvalToEdit, 50), p99, max: Math.max(...approvalToEdit), mean: mean(approvalToEdit) },
       workerLog: countWorkerLog(w.output()),
       rssBytes: { before: rssBefore, after: rssAfter, peak: rssPeak },
+      benchRssPeakBytes: benchRssPeak,
+      openFiles: { peak: filesPeak, limit: fileLimit },
       workerStates,
       workerCpuMs,
       durationSeconds,
@@ -315,14 +401,46 @@ export async function benchLogins(options: LoginsOptions, log: (line: string) =>
         pollsIdeal: minusIdeal.length > 0 && minusIdeal.every((d) => d === 0),
         allCompleted: completed === options.logins,
         approvalToEditP99WithinIntervalPlus1s: p99 <= intervalMs + 1_000,
+        loginAnswerP99Within1s: loginAnswerP99 <= LOGIN_ANSWER_BUDGET_MS,
       },
+      instrumented: options.instrumented,
+      ...(counters
+        ? {
+            counters,
+            cost: costPerLogin({
+              counters,
+              completed,
+              graphPolls: devices.reduce((sum, login) => sum + login.polls.length, 0),
+              providerOrigin: new URL(f.graphUrl).origin,
+              discordOrigin: new URL(d.apiUrl).origin,
+              workerProcessCpuMs: workerCpuMs,
+            }),
+          }
+        : {}),
+      counterProblems: counters ? counterProblems(counters, loginMessages.size) : [],
+      ...(fsyncs ? { fsyncCheck: fsyncs } : {}),
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);
     clearInterval(sampler);
     states?.stop();
+    await fsyncTrace?.stop().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
+    instrumented?.dispose();
     await discord?.close();
     await facebook?.close();
   }
+}
+
+/**
+ * The counters sum module-scope figures of one isolate: they cover the run only if every login's object was
+ * counted there (each user has an object of its own), and the build wrapped the engine's methods.
+ */
+function counterProblems(counters: Counters, loginsStarted: number): string[] {
+  const problems: string[] = [];
+  if (counters.objects < loginsStarted) {
+    problems.push(`the instrumented build counted ${counters.objects} Durable Objects for ${loginsStarted} logins started: some objects ran in another isolate or were not instrumented`);
+  }
+  if (!counters.instrumentedMethods.includes('alarm')) problems.push('the instrumented build found no alarm() to wrap on LoginSession');
+  return problems;
 }

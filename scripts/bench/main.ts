@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { measureBundle, type BundleResult } from './bundle.ts';
 import { benchInteractions, type InteractionsResult } from './interactions.ts';
+import { chartPointsFrom, loginsChartSvg } from './chart.ts';
+import { PRICES, pricesLine } from './cost.ts';
 import { benchLogins, type LoginsResult } from './logins.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { bundleRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
@@ -22,6 +24,8 @@ export interface BenchResults {
   bundle?: BundleResult;
   interactions?: InteractionsResult;
   logins?: LoginsResult;
+  /** With --sweep: one logins result per count, in the order run. */
+  sweep?: LoginsResult[];
   rows: Row[];
   /** Correctness problems (a failed check); empty when every check passed. */
   problems: string[];
@@ -78,24 +82,31 @@ export async function runBench(options: BenchOptions, projectDir = process.cwd()
     }
   }
   if (options.parts.includes('logins')) {
-    const variant = options.variant ? prepareVariant(projectDir, options.variant) : undefined;
-    if (variant) log(`logins: measuring the variant "${options.variant}": ${variant.description}`);
-    const r = await benchLogins(
-      {
-        projectDir: variant?.dir ?? projectDir,
-        logins: options.logins,
-        intervalSeconds: options.intervalSeconds,
-        approveMinSeconds: options.approveMinSeconds,
-        approveMaxSeconds: options.approveMaxSeconds,
-        seed: options.seed,
-        sendConcurrency: options.sendConcurrency,
-        settleSeconds: 60,
-      },
-      log,
-    ).finally(() => variant?.dispose());
-    results.logins = r;
-    const rows = loginRows(r);
-    results.rows.push(...(options.variant ? rows.map((row) => ({ ...row, figure: `[variant ${options.variant}] ${row.figure}` })) : rows));
+    const counts = options.sweep ?? [options.logins];
+    for (const logins of counts) {
+      const variant = options.variant ? prepareVariant(projectDir, options.variant) : undefined;
+      if (variant) log(`logins: measuring the variant "${options.variant}": ${variant.description}`);
+      const r = await benchLogins(
+        {
+          projectDir: variant?.dir ?? projectDir,
+          logins,
+          intervalSeconds: options.intervalSeconds,
+          approveMinSeconds: options.approveMinSeconds,
+          approveMaxSeconds: options.approveMaxSeconds,
+          seed: options.seed,
+          sendConcurrency: options.sendConcurrency,
+          settleSeconds: 60,
+          instrumented: options.instrumented,
+          fsyncCheck: options.fsyncCheck,
+        },
+        log,
+      ).finally(() => variant?.dispose());
+      if (options.sweep) (results.sweep ??= []).push(r);
+      else results.logins = r;
+      for (const problem of r.counterProblems) results.problems.push(`cost counters: ${problem}`);
+      const prefix = [options.variant ? `[variant ${options.variant}]` : '', options.sweep ? `[N=${logins}]` : ''].filter(Boolean).join(' ');
+      results.rows.push(...loginRows(r).map((row) => (prefix ? { ...row, figure: `${prefix} ${row.figure}` } : row)));
+    }
   }
 
   results.budgetsMissed = results.rows.filter((row) => row.verdict === 'MISSED' && row.budget !== 'all' && row.budget !== '0 wrong').map((row) => row.figure);
@@ -117,6 +128,19 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (options.chartFrom) {
+    const files = options.chartFrom.map((path) => JSON.parse(readFileSync(path, 'utf8')) as BenchResults);
+    const runs = files.flatMap((earlier, i) => {
+      const found = [...(earlier.sweep ?? []), ...(earlier.logins ? [earlier.logins] : [])];
+      if (found.length === 0) throw new Error(`${options.chartFrom![i]} has no logins results`);
+      return found;
+    });
+    const distinct = (values: Array<string | number>) => [...new Set(values)].join(', ');
+    const note = `${distinct(files.map((f) => f.machine.cpus))} cores, seed ${distinct(files.map((f) => f.options.seed))}, ${distinct(files.map((f) => f.startedAt.slice(0, 10)))}`;
+    writeFileSync(options.chart!, loginsChartSvg(chartPointsFrom(runs), { note }));
+    console.log(`chart: ${resolve(options.chart!)} (${runs.length} points)`);
+    return 0;
+  }
   if (options.tableFrom) {
     const earlier = JSON.parse(readFileSync(options.tableFrom, 'utf8')) as BenchResults;
     console.log(options.markdown ? markdownTable(earlier.rows) : textTable(earlier.rows));
@@ -124,9 +148,21 @@ async function main(): Promise<number> {
   }
   const results = await runBench(options);
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  if (options.chart) {
+    const runs = results.sweep ?? (results.logins ? [results.logins] : []);
+    if (runs.length === 0) console.log('chart: no logins part ran, nothing to draw');
+    else {
+      const m = results.machine;
+      writeFileSync(options.chart, loginsChartSvg(chartPointsFrom(runs), { note: `${m.cpus} cores, seed ${options.seed}, ${results.startedAt.slice(0, 10)}` }));
+      console.log(`chart: ${resolve(options.chart)}`);
+    }
+  }
   const m = results.machine;
   console.log(`\nResults (${m.cpus} cores, ${m.cpuModel}; wrangler ${m.wrangler}; ${results.durationSeconds.toFixed(0)} s; seed ${options.seed}):\n`);
   console.log(options.markdown ? markdownTable(results.rows) : textTable(results.rows));
+  if ([results.logins, ...(results.sweep ?? [])].some((r) => r?.cost)) {
+    console.log(`\nPrices: ${PRICES.label}, from ${PRICES.source}.\n  ${pricesLine()}.\n  ${PRICES.allowances}.`);
+  }
   console.log(`\nJSON: ${resolve(options.out)}`);
   for (const problem of results.problems) console.log(`CHECK FAILED: ${problem}`);
   if (results.budgetsMissed.length) console.log(`Budgets missed: ${results.budgetsMissed.join('; ')}`);

@@ -25,6 +25,16 @@ export interface BenchOptions {
   seed: number;
   /** Run the logins part against an alternative (scripts/bench/variants.ts) instead of the shipped Worker. */
   variant: VariantName | undefined;
+  /** Run the logins part on the instrumented build and report the cost per login (default on). */
+  instrumented: boolean;
+  /** Run the logins part once per count (in this order) instead of once with `logins`. */
+  sweep: number[] | undefined;
+  /** Write the latency and CPU-per-poll picture here (SVG). */
+  chart: string | undefined;
+  /** Draw the picture from these earlier results' JSON instead of running anything (needs `chart`). */
+  chartFrom: string[] | undefined;
+  /** strace the Worker during the logins and check the counted commits against the WAL fsyncs (slow). */
+  fsyncCheck: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -42,6 +52,15 @@ export const USAGE = `npm run bench -- [options]
   --approve-min S, --approve-max S   approval delay after the code is issued (default 2 and 20)
   --send-concurrency N  /login interactions in flight while starting the logins (default 50)
   --seed N              seed for the approval times (default: random, printed)
+  --no-instrumented     run the logins part on the plain Worker: no cost figures (default: the instrumented
+                        bench build, scripts/bench/instrumented-worker, counts what each login costs)
+  --sweep N,N,...       run the logins part once per count, e.g. 200,1000,5000 (instead of --logins)
+  --chart FILE.svg      draw approval-to-edit p50/p99 and CPU per poll against concurrent logins (with --sweep,
+                        one point per count; with --chart-from, from earlier results)
+  --chart-from A.json,B.json   draw --chart from earlier runs' JSON (single runs or sweeps); runs nothing
+  --fsync-check         strace the Worker's workerd during the logins and check the commits the instrumented
+                        build counted against the fsyncs of the objects' SQLite WALs (slows the Worker: for
+                        checking the counts, not for timings; needs strace)
   --variant NAME        run the logins part against an alternative Worker, to compare side by side:
                         ${Object.keys(VARIANTS).join(', ')} (see scripts/bench/variants.ts)`;
 
@@ -56,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
+    allowNegative: true,
     options: {
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
@@ -73,6 +93,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'send-concurrency': { type: 'string' },
       seed: { type: 'string' },
       variant: { type: 'string' },
+      instrumented: { type: 'boolean' },
+      sweep: { type: 'string' },
+      chart: { type: 'string' },
+      'chart-from': { type: 'string', multiple: true },
+      'fsync-check': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,7 +122,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     sendConcurrency: positive('send-concurrency', values['send-concurrency'], 50),
     seed: values.seed === undefined ? randomInt(2 ** 31) : positive('seed', values.seed, 1),
     variant: undefined,
+    instrumented: values.instrumented ?? true,
+    sweep: values.sweep === undefined ? undefined : values.sweep.split(',').map((count) => positive('sweep', count.trim(), 0)),
+    chart: values.chart,
+    fsyncCheck: values['fsync-check'] ?? false,
+    chartFrom: values['chart-from']?.flatMap((value) => value.split(',')).map((path) => path.trim()).filter(Boolean),
   };
+  if (options.fsyncCheck && !options.instrumented) throw new Error('--fsync-check checks the instrumented build\'s counts: leave out --no-instrumented');
+  if (options.chartFrom && !options.chart) throw new Error('--chart-from needs --chart FILE.svg to write to');
+  if (options.sweep && values.logins !== undefined) throw new Error('--sweep replaces --logins: give one or the other');
+  if (options.sweep && !options.parts.includes('logins')) throw new Error('--sweep runs the logins part: add --only logins (or leave --only out)');
   if (values.variant !== undefined) {
     if (!isVariantName(values.variant)) throw new Error(`--variant takes ${Object.keys(VARIANTS).join(', ')}, not ${JSON.stringify(values.variant)}`);
     options.variant = values.variant;

@@ -1,7 +1,9 @@
 /** The benchmark's summary: rows of figure / value / budget / verdict, rendered as a text table or Markdown. */
 import type { BundleResult } from './bundle.ts';
 import type { InteractionsResult, Measurement, RatioName } from './interactions.ts';
-import type { LoginsResult } from './logins.ts';
+import type { CostPerLogin } from './cost.ts';
+import { FSYNCS_PER_OBJECT_CREATED, type FsyncCheckResult } from './fsync-check.ts';
+import { LOGIN_ANSWER_BUDGET_MS, type LoginsResult } from './logins.ts';
 import type { Spread } from './stats.ts';
 
 export interface Row {
@@ -127,8 +129,8 @@ export function loginRows(result: LoginsResult): Row[] {
       verdict: '',
     },
     {
-      figure: 'wrangler dev RSS before → after (peak)',
-      value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)})`,
+      figure: 'wrangler dev RSS before → after (peak); bench and stand-ins, peak',
+      value: `${mib(result.rssBytes.before)} → ${mib(result.rssBytes.after)} (${mib(result.rssBytes.peak)}); ${result.benchRssPeakBytes === undefined ? 'n/a' : mib(result.benchRssPeakBytes)}`,
       budget: '',
       verdict: '',
     },
@@ -138,6 +140,63 @@ export function loginRows(result: LoginsResult): Row[] {
       budget: '',
       verdict: '',
     },
+    {
+      figure: '/login answered, p50 / p99, while the engine is busy',
+      value: `${seconds(result.loginAnswerMs.p50)} / ${seconds(result.loginAnswerMs.p99)} (max ${seconds(result.loginAnswerMs.max)}; ${result.loginAnswerMs.answers} answers, ${result.sendConcurrency} in flight)`,
+      budget: `p99 ≤ ${seconds(LOGIN_ANSWER_BUDGET_MS)}`,
+      verdict: verdict(result.budgets.loginAnswerP99Within1s),
+    },
+    {
+      figure: "Open files of the Worker's workerd, peak (limit)",
+      value: `${result.openFiles.peak} (${result.openFiles.limit ?? 'unlimited'})`,
+      budget: '',
+      verdict: '',
+    },
+    ...(result.cost ? costRows(result.cost) : []),
+    ...(result.fsyncCheck ? [fsyncRow(result.fsyncCheck)] : []),
+  ];
+}
+
+function fsyncRow(check: FsyncCheckResult): Row {
+  const figure = "Check (strace): the objects' WAL fsyncs against the commits counted";
+  if (check.unavailable) return { figure, value: `not run: ${check.unavailable}`, budget: '', verdict: '' };
+  return {
+    figure,
+    value:
+      `${check.objectWal} fsyncs in ${check.objectFiles} databases; counted ${check.commitsCounted} commits + ` +
+      `${FSYNCS_PER_OBJECT_CREATED} × ${check.objectsCounted} objects created = ${check.expectedObjectWal} (alarm scheduler: ${check.alarmMetadata})`,
+    budget: 'equal',
+    verdict: verdict(check.matches),
+  };
+}
+
+const n = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const usd = (value: number) => (Number.isFinite(value) ? `$${value.toFixed(2)}` : 'n/a');
+
+/** What each completed login cost (instrumented build), and its price at the list prices printed under the table. */
+export function costRows(cost: CostPerLogin): Row[] {
+  const d = cost.dollarsPerMillionLogins;
+  const parts: Array<[string, number]> = [
+    ['DO rows written', d.doRowsWritten],
+    ['DO requests', d.doRequests],
+    ['DO duration', d.doDuration],
+    ['D1 rows written', d.d1RowsWritten],
+    ['Worker requests', d.workerRequests],
+    ['Worker CPU (upper bound)', d.workerCpu],
+    ['rows read', d.doRowsRead + d.d1RowsRead],
+  ];
+  return [
+    info('Per login: Durable Object requests (RPC + alarm runs)', `${n(cost.doRequests)} (${n(cost.rpcCalls)} + ${n(cost.alarmRuns)})`),
+    info('Per login: storage rows written / read', `${n(cost.rowsWritten)} / ${n(cost.rowsRead)}`),
+    info('Per login: storage commits; per Graph poll', `${n(cost.commits)} (${n(cost.writeCalls)} write calls); ${n(cost.commitsPerPoll)} per poll`),
+    info('Per login: Durable Object active wall time', `${n(cost.activeSeconds, 3)} s`),
+    info('Per login: outbound requests, Graph / Discord', `${n(cost.providerRequests)} / ${n(cost.discordRequests)}${cost.otherRequests ? ` (+ ${n(cost.otherRequests)} elsewhere)` : ''}`),
+    info('Per login: D1 queries; rows written / read', `${n(cost.d1Queries)}; ${n(cost.d1RowsWritten)} / ${n(cost.d1RowsRead)}`),
+    info('Per login: Worker requests; Worker process CPU (upper bound)', `${n(cost.workerRequests)}; ${n(cost.workerCpuMsUpperBound, 1)} ms`),
+    info(
+      '$ per million logins (Workers Paid list prices as of 2026, free allowances ignored)',
+      `${usd(d.total)} = ${parts.map(([name, value]) => `${name} ${usd(value)}`).join(' + ')}`,
+    ),
   ];
 }
 

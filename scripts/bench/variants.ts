@@ -36,7 +36,8 @@ export const isVariantName = (name: string): name is VariantName => Object.hasOw
 export function prepareVariant(projectDir: string, name: VariantName): { dir: string; description: string; dispose(): void } {
   const variant: Variant = VARIANTS[name];
   const dir = mkdtempSync(join(tmpdir(), `bench-variant-${name}-`));
-  for (const entry of ['src', 'migrations', 'wrangler.toml', 'package.json', 'tsconfig.json']) {
+  // The instrumented bench build imports src/ by a relative path: its copy measures the variant's src/.
+  for (const entry of ['src', 'migrations', 'wrangler.toml', 'package.json', 'tsconfig.json', 'scripts/bench/instrumented-worker']) {
     cpSync(join(projectDir, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(projectDir, 'node_modules'), join(dir, 'node_modules'), 'dir');

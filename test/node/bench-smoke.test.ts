@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- --quick` as a child process, as a user runs it: every part runs (bundle, interactions against
- * the bot, floor, verify-only and discord-sample Workers, 5 logins through the stand-ins), exits 0, and the JSON has every figure
- * with sane values. The CPU budget is not asserted: on a shared 2-core machine it is too noisy for a test.
- * Alone it takes about 30 s; inside the full suite it competes with every other wrangler dev for the 2 cores,
+ * the bot, floor, verify-only and discord-sample Workers, 5 logins through the stand-ins on the instrumented build),
+ * exits 0, and the JSON has every figure with sane values, the cost per login included. The CPU budget is not
+ * asserted: on a shared 2-core machine it is too noisy for a test. Alone it takes about 30 s; inside the full suite it competes with every other wrangler dev for the 2 cores,
  * hence the generous bound.
  */
 import { execFile } from 'node:child_process';
@@ -89,5 +89,44 @@ describe('npm run bench -- --quick', () => {
     expect(states.running + states.diskWait + states.idle).toBe(states.samples);
     expect(logins.workerCpuMs).toBeGreaterThan(0);
     expect(output).toContain("Worker's workerd while logging in");
+
+    // /login answer times while the engine works, and the open files of the Worker's workerd.
+    expect(logins.loginAnswerMs.answers).toBe(5);
+    expect(logins.loginAnswerMs.p50).toBeGreaterThan(0);
+    expect(logins.loginAnswerMs.p99).toBeLessThan(3_000);
+    expect(logins.openFiles.peak).toBeGreaterThan(0);
+    expect(output).toContain('/login answered, p50 / p99');
+
+    // The instrumented build counted every login's object in one isolate, and what it counted adds up.
+    expect(logins.instrumented).toBe(true);
+    expect(logins.counterProblems).toEqual([]);
+    const counters = logins.counters!;
+    expect(counters.objects).toBe(5);
+    expect(counters.instrumentedMethods).toEqual(expect.arrayContaining(['start', 'alarm']));
+    expect(counters.durableObjects.byMethod.start).toBe(5);
+    const pollsCounted = Object.values(counters.outbound).reduce((sum, routes) => sum + (routes['POST /v25.0/device/login_status'] ?? 0), 0);
+    expect(pollsCounted).toBe(logins.polls.total); // the Worker's own count agrees with the Facebook stand-in's
+    const cost = logins.cost!;
+    expect(cost.completed).toBe(5);
+    expect(cost.rpcCalls).toBe(1);
+    expect(cost.alarmRuns).toBeGreaterThanOrEqual(1);
+    expect(cost.commits).toBeGreaterThan(0);
+    expect(cost.commits).toBeLessThanOrEqual(cost.writeCalls);
+    expect(cost.commitsPerPoll).toBeGreaterThan(0);
+    expect(cost.rowsWritten).toBeGreaterThan(0);
+    expect(cost.rowsRead).toBeGreaterThan(0);
+    expect(cost.activeSeconds).toBeGreaterThan(0);
+    expect(cost.providerRequests).toBeGreaterThanOrEqual(logins.polls.meanPerLogin + 2); // device code, polls, /me
+    expect(cost.discordRequests).toBeGreaterThanOrEqual(2); // the code message and the final edit
+    expect(cost.d1RowsWritten).toBeGreaterThan(0);
+    expect(cost.workerRequests).toBe(1);
+    for (const [item, dollars] of Object.entries(cost.dollarsPerMillionLogins)) {
+      expect(Number.isFinite(dollars), item).toBe(true);
+      expect(dollars, item).toBeGreaterThanOrEqual(0);
+    }
+    expect(cost.dollarsPerMillionLogins.total).toBeGreaterThan(0);
+    expect(cost.dollarsPerMillionLogins.doRowsWritten).toBeCloseTo(cost.rowsWritten * 1.0);
+    expect(output).toContain('$ per million logins');
+    expect(output).toContain('Prices: Cloudflare Workers Paid list prices as of 2026');
   });
 });
