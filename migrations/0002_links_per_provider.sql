@@ -15,7 +15,9 @@ CREATE TABLE links (
   linked_at_ms    INTEGER NOT NULL,
   PRIMARY KEY (discord_user_id, provider),
   UNIQUE (provider, subject)
-) STRICT;
+-- WITHOUT ROWID: the primary key is the table itself, so a write touches the table and the one unique index,
+-- not a third b-tree (D1 bills each row an index adds).
+) STRICT, WITHOUT ROWID;
 
 -- Every existing link is a Facebook link, carried over unchanged.
 INSERT INTO links (discord_user_id, provider, subject, name, granted_scopes, linked_at_ms)

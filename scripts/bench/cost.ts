@@ -49,6 +49,13 @@ export interface CostPerLogin {
   commits: number;
   /** All storage commits of the run divided by its Graph polls. */
   commitsPerPoll: number;
+  /**
+   * The marginal cost of a poll: commits and rows written by the alarm runs whose only outbound request was a
+   * poll of the provider (NaN when the run recorded none).
+   */
+  commitsPerPollOnlyRun: number;
+  rowsWrittenPerPollOnlyRun: number;
+  pollOnlyRuns: number;
   /** Storage calls that wrote (put, delete, setAlarm, …): several make one commit when no I/O comes between. */
   writeCalls: number;
   activeSeconds: number;
@@ -103,6 +110,9 @@ export function costPerLogin(input: CostInputs): CostPerLogin {
     rowsRead: per(o.rowsRead),
     commits: per(o.commits),
     commitsPerPoll: o.commits / input.graphPolls,
+    commitsPerPollOnlyRun: (o.singleFetchAlarmRuns?.[input.providerOrigin]?.commits ?? NaN) / (o.singleFetchAlarmRuns?.[input.providerOrigin]?.runs ?? NaN),
+    rowsWrittenPerPollOnlyRun: (o.singleFetchAlarmRuns?.[input.providerOrigin]?.rowsWritten ?? NaN) / (o.singleFetchAlarmRuns?.[input.providerOrigin]?.runs ?? NaN),
+    pollOnlyRuns: o.singleFetchAlarmRuns?.[input.providerOrigin]?.runs ?? 0,
     writeCalls: per(o.writeCalls),
     activeSeconds: per(o.activeMs) / 1000,
     providerRequests: per(providerTotal),

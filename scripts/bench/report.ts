@@ -50,6 +50,7 @@ const WORKER_RATIOS: RatioName[] = [
 ];
 const label = (name: RatioName) => name.replace(' / ', ' ÷ ').replace('discord-sample', 'Discord sample');
 const info = (figure: string, value: string): Row => ({ figure, value, budget: '', verdict: '' });
+const budget = (figure: string, value: string, limit: string, met: boolean): Row => ({ figure, value, budget: limit, verdict: verdict(met) });
 
 export function interactionRows(result: InteractionsResult): Row[] {
   const group = (name: RatioName) => ratio(result.cpuRatios[name]);
@@ -189,6 +190,12 @@ export function costRows(cost: CostPerLogin): Row[] {
     info('Per login: Durable Object requests (RPC + alarm runs)', `${n(cost.doRequests)} (${n(cost.rpcCalls)} + ${n(cost.alarmRuns)})`),
     info('Per login: storage rows written / read', `${n(cost.rowsWritten)} / ${n(cost.rowsRead)}`),
     info('Per login: storage commits; per Graph poll', `${n(cost.commits)} (${n(cost.writeCalls)} write calls); ${n(cost.commitsPerPoll)} per poll`),
+    budget(
+      'Per poll (alarm runs whose only request was a poll): storage commits; rows written',
+      `${n(cost.commitsPerPollOnlyRun)}; ${n(cost.rowsWrittenPerPollOnlyRun)} (${cost.pollOnlyRuns} runs)`,
+      '≤ 1 commit',
+      cost.commitsPerPollOnlyRun <= 1,
+    ),
     info('Per login: Durable Object active wall time', `${n(cost.activeSeconds, 3)} s`),
     info('Per login: outbound requests, Graph / Discord', `${n(cost.providerRequests)} / ${n(cost.discordRequests)}${cost.otherRequests ? ` (+ ${n(cost.otherRequests)} elsewhere)` : ''}`),
     info('Per login: D1 queries; rows written / read', `${n(cost.d1Queries)}; ${n(cost.d1RowsWritten)} / ${n(cost.d1RowsRead)}`),

@@ -101,9 +101,15 @@ function editResult(error: unknown): EditResult {
   return { kind: 'transient' };
 }
 
-/** The part of the state a restart must not lose: the poll's timing is re-derived on restart (see `resumed`). */
+/**
+ * The part of the state a restart must not lose, as a change-detector for writes. Left out: the poll's timing
+ * (re-derived on restart, see `resumed`), the counters of the log line, and whether the code message was shown
+ * (after a restart it is shown again: the same edit, harmless), so that neither a poll nor the code message
+ * costs a write of its own.
+ */
 function durable(state: State): string {
-  return JSON.stringify({ ...state, current: state.current && { ...state.current, lastPollAt: undefined, stats: undefined } });
+  const current = state.current && { ...state.current, lastPollAt: undefined, stats: undefined, codeShown: undefined, discordFailures: undefined, discordRetryAt: undefined };
+  return JSON.stringify({ ...state, current });
 }
 
 export class LoginSession extends DurableObject<Env> {

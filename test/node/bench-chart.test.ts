@@ -126,7 +126,7 @@ describe('the cost per login', () => {
     durableObjects: {
       gets: 0, puts: 0, deletes: 0, deleteAlls: 0, lists: 0, getAlarms: 0, setAlarms: 0, deleteAlarms: 0, sqlExecs: 0,
       localOnlySqlExecs: 0, transactions: 0, rowsRead: 0, rowsWritten: 0, writeCalls: 0, commits: 0, requests: 0,
-      byMethod: {}, alarms: 0, alarmRetries: 0, activeMs: 0, ...o,
+      byMethod: {}, alarms: 0, alarmRetries: 0, activeMs: 0, singleFetchAlarmRuns: {}, ...o,
     },
     worker: { requests: 11, byPath: { '/': 1, '/interactions': 10 } },
     d1: { durableObjects: { queries: 30, batches: 10, rowsRead: 10, rowsWritten: 30, withoutMeta: 0 }, worker: { queries: 0, batches: 0, rowsRead: 0, rowsWritten: 0, withoutMeta: 0 } },

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceAuthorization } from '../../src/facebook/device-login.ts';
 import {
   advance,
   cancelled,
@@ -7,7 +6,7 @@ import {
   deviceCodeFailed,
   deviceCodeIssued,
   emptyState,
-  facebookDataErased,
+  accountErased,
   finalEditDone,
   isEmpty,
   LOGIN_RATE_WINDOW_MS,
@@ -22,7 +21,7 @@ import {
   MAX_POLL_FAILURES,
   nextStep,
   pollAnswered,
-  pollStarted,
+  resumed,
   MAX_PROFILE_TRIES,
   profileFetchFailed,
   profileUnavailable,
@@ -31,6 +30,7 @@ import {
   TOKEN_SAFETY_MARGIN_MS,
   type Conclusion,
   type RenderConclusion,
+  type IssuedDeviceCode,
   type State,
 } from '../../src/login/session.ts';
 
@@ -38,8 +38,9 @@ const T0 = 1_800_000_000_000;
 const render: RenderConclusion = (conclusion: Conclusion) => ({
   content: conclusion.kind === 'failed' ? `failed:${conclusion.reason}` : conclusion.kind === 'success' ? String(conclusion.message.content) : conclusion.kind,
 });
-const device: DeviceAuthorization = {
-  code: 'device-code-secret',
+const device: IssuedDeviceCode = {
+  deviceCode: 'device-code-secret',
+  verificationUriComplete: undefined,
   userCode: 'ABCD2345',
   verificationUri: 'https://www.facebook.com/device',
   expiresInSeconds: 420,
@@ -49,7 +50,16 @@ const device: DeviceAuthorization = {
 function started(id = 's1', now = T0, state: State = emptyState()): State {
   return startLogin(
     state,
-    { sessionId: id, discordUserId: '111111111111111111', applicationId: '123', interactionToken: `token-${id}`, locale: 'en-US' },
+    {
+      sessionId: id,
+      provider: 'facebook',
+      providerName: 'Facebook',
+      providerColor: 0x1877f2,
+      discordUserId: '111111111111111111',
+      applicationId: '123',
+      interactionToken: `token-${id}`,
+      locale: 'en-US',
+    },
     now,
     render,
   );
@@ -75,7 +85,7 @@ describe('login state machine: starting', () => {
     expect(nextStep(state, T0)).toMatchObject({ kind: 'request-device-code', session: { id: 's1' } });
     const issued = deviceCodeIssued(state, 's1', device, T0 + 1_000);
     expect(issued.current!.device).toEqual({
-      code: 'device-code-secret',
+      deviceCode: 'device-code-secret',
       userCode: 'ABCD2345',
       verificationUri: 'https://www.facebook.com/device',
       issuedAt: T0 + 1_000,
@@ -101,65 +111,69 @@ describe('login state machine: starting', () => {
     expect(waits).toEqual([2_000, 4_000, 8_000]);
     state = deviceCodeFailed(state, 's1', true, T0, render);
     expect(state.current).toBeUndefined();
-    expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:facebook-unavailable']);
+    expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:provider-unavailable']);
   });
 
   it('a device-code request Facebook rejects (e.g. a bad client token) fails at once', () => {
     const state = deviceCodeFailed(started(), 's1', false, T0, render);
     expect(state.current).toBeUndefined();
-    expect(state.outbox[0]!.message.content).toBe('failed:facebook-rejected');
+    expect(state.outbox[0]!.message.content).toBe('failed:provider-rejected');
   });
 });
 
 describe('login state machine: polling', () => {
-  it('records the poll time before the answer, so a repeated alarm after a restart re-arms instead of polling', () => {
-    const state = pollStarted(polling(), 's1', T0 + 6_000);
-    expect(state.current!.lastPollAt).toBe(T0 + 6_000);
-    expect(state.current!.pollInFlight).toBe(true);
-    // The object restarts before the answer arrives and the alarm runs again at once. The interrupted poll reached
-    // Facebook at some moment after it was recorded, so the next one keeps two intervals from the record.
-    expect(stepAt(state, T0 + 6_050)).toEqual({ kind: 'sleep', until: T0 + 16_000 });
-    expect(stepAt(state, T0 + 16_000)).toMatchObject({ kind: 'poll' });
+  it('after a restart the next poll waits a full interval from the restart: a poll may have been in flight', () => {
+    // Stored state says a poll is due (the last answer came at T0 + 6 s); the object restarts at T0 + 11.05 s, just
+    // after that poll could have gone out. It cannot know, so it counts from the restart.
+    const state = resumed(pollAnswered(polling(), 's1', { kind: 'pending' }, T0 + 6_000, render), T0 + 11_050);
+    expect(stepAt(state, T0 + 11_050)).toEqual({ kind: 'sleep', until: T0 + 16_050 });
+    expect(stepAt(state, T0 + 16_050)).toMatchObject({ kind: 'poll' });
+  });
+
+  it('a restart does not touch a login that has no code yet or was approved (its token is lost: it ends)', () => {
+    expect(resumed(started(), T0 + 5_000)).toEqual(started());
+    const approved = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    expect(resumed(approved, T0 + 7_000)).toBe(approved);
   });
 
   it('pending: polls again one interval after the answer arrived', () => {
-    let state = pollStarted(polling(), 's1', T0 + 6_000);
+    let state = polling();
     state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 6_000, render);
-    expect(state.current!.pollInFlight).toBe(false);
+    expect(state.current!.stats.polls).toBe(1);
     expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
     expect(stepAt(state, T0 + 10_999)).toEqual({ kind: 'sleep', until: T0 + 11_000 });
     expect(stepAt(state, T0 + 11_000)).toMatchObject({ kind: 'poll' });
   });
 
   it('a slow answer moves the next poll later: polls stay an interval apart as Facebook sees them', () => {
-    let state = pollStarted(polling(), 's1', T0 + 6_000);
+    let state = polling();
     state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 6_900, render);
     expect(stepAt(state, T0 + 7_000)).toEqual({ kind: 'sleep', until: T0 + 11_900 });
   });
 
   it('slow down: adds 5 s to the interval for this and every later poll', () => {
-    let state = pollStarted(polling(), 's1', T0 + 6_000);
-    state = pollAnswered(state, 's1', { kind: 'slow_down' }, T0 + 6_000, render);
+    let state = polling();
+    state = pollAnswered(state, 's1', { kind: 'slow_down', intervalSeconds: undefined }, T0 + 6_000, render);
     expect(state.current!.device!.intervalMs).toBe(10_000);
     expect(stepAt(state, T0 + 6_100)).toEqual({ kind: 'sleep', until: T0 + 16_000 });
-    state = pollStarted(state, 's1', T0 + 16_000);
-    state = pollAnswered(state, 's1', { kind: 'slow_down' }, T0 + 16_000, render);
+    state = state;
+    state = pollAnswered(state, 's1', { kind: 'slow_down', intervalSeconds: undefined }, T0 + 16_000, render);
     expect(state.current!.device!.intervalMs).toBe(15_000);
-    state = pollStarted(state, 's1', T0 + 31_000);
+    state = state;
     state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 31_000, render);
     expect(state.current!.device!.intervalMs).toBe(15_000);
     expect(stepAt(state, T0 + 31_100)).toEqual({ kind: 'sleep', until: T0 + 46_000 });
   });
 
   it('declined: ends the login with a declined message and nothing left to poll', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, T0 + 6_000, render);
+    const state = pollAnswered(polling(), 's1', { kind: 'declined' }, T0 + 6_000, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox).toMatchObject([{ id: 's1', interactionToken: 'token-s1', message: { content: 'declined' } }]);
     expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'final-edit' });
   });
 
   it('expired (1349152): ends the login with an expired message', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'expired' }, T0 + 6_000, render);
+    const state = pollAnswered(polling(), 's1', { kind: 'expired' }, T0 + 6_000, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox[0]!.message.content).toBe('expired');
   });
@@ -167,7 +181,7 @@ describe('login state machine: polling', () => {
   it('the code\'s lifetime passing ends the login exactly at the boundary', () => {
     const expiresAt = T0 + 1_000 + 420_000;
     let state = polling();
-    state = pollAnswered(pollStarted(state, 's1', expiresAt - 2_000), 's1', { kind: 'pending' }, expiresAt - 2_000, render);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, expiresAt - 2_000, render);
     expect(stepAt(state, expiresAt - 1)).toEqual({ kind: 'sleep', until: expiresAt });
     const atExpiry = advance(state, expiresAt, render);
     expect(atExpiry.current).toBeUndefined();
@@ -179,8 +193,8 @@ describe('login state machine: polling', () => {
     let now = T0 + 6_000;
     const gaps: number[] = [];
     for (let i = 1; i < MAX_POLL_FAILURES; i++) {
-      state = pollStarted(state, 's1', now);
-      state = pollAnswered(state, 's1', { kind: 'unavailable', reason: 'HTTP 500' }, now, render);
+      state = state;
+      state = pollAnswered(state, 's1', { kind: 'transient', reason: 'HTTP 500', retryAfterMs: undefined }, now, render);
       const step = stepAt(state, now + 1);
       expect(step.kind).toBe('sleep');
       const until = (step as { until: number }).until;
@@ -188,14 +202,14 @@ describe('login state machine: polling', () => {
       now = until;
     }
     expect(gaps).toEqual([10_000, 20_000, 40_000, MAX_POLL_BACKOFF_MS]);
-    state = pollAnswered(pollStarted(state, 's1', now), 's1', { kind: 'unavailable', reason: 'timeout' }, now, render);
+    state = pollAnswered(state, 's1', { kind: 'transient', reason: 'timeout', retryAfterMs: undefined }, now, render);
     expect(state.current).toBeUndefined();
-    expect(state.outbox[0]!.message.content).toBe('failed:facebook-unavailable');
+    expect(state.outbox[0]!.message.content).toBe('failed:provider-unavailable');
   });
 
   it('a good answer after a failure resets the backoff', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'unavailable', reason: 'x' }, T0 + 6_000, render);
-    state = pollAnswered(pollStarted(state, 's1', T0 + 16_000), 's1', { kind: 'pending' }, T0 + 16_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'transient', reason: 'x', retryAfterMs: undefined }, T0 + 6_000, render);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, T0 + 16_000, render);
     expect(state.current!.failures).toBe(0);
     expect(stepAt(state, T0 + 16_100)).toEqual({ kind: 'sleep', until: T0 + 21_000 });
   });
@@ -203,22 +217,22 @@ describe('login state machine: polling', () => {
 
 describe('login state machine: success', () => {
   it('authorized: records the success first, then asks for the profile, then owes the success message', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     expect(state.current!.authorizedAt).toBe(T0 + 6_000);
     expect(JSON.stringify(state)).not.toContain('access');
-    expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'fetch-profile' });
+    expect(stepAt(state, T0 + 6_100)).toMatchObject({ kind: 'identify' });
     state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox.map((e) => e.message.content)).toEqual(['Logged in as Ada']);
   });
 
   it('after success an approved login is never polled again, even past the code\'s expiry', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
-    expect(stepAt(state, T0 + 500_000)).toMatchObject({ kind: 'fetch-profile' });
+    const state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    expect(stepAt(state, T0 + 500_000)).toMatchObject({ kind: 'identify' });
   });
 
   it('a duplicate alarm after success only delivers the final edit once, then is idle', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = loginSucceeded(state, 's1', { content: 'ok' }, render);
     state = finalEditDone(state, 's1', 0, { kind: 'ok' }, T0 + 7_000);
     expectNothingOwed(state);
@@ -229,12 +243,12 @@ describe('login state machine: success', () => {
   });
 
   it('a failed profile read is retried after 1 s, then 2 s, never polling meanwhile; the third failure ends the login', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     // A slow /me (its answer at T0+10.5 s): the retry falls after the next poll slot (T0+11 s), and at that slot
     // nothing is polled: only the profile read is due, after its backoff.
     state = profileFetchFailed(state, 's1', T0 + 10_500, render);
     expect(stepAt(state, T0 + 11_200)).toEqual({ kind: 'sleep', until: T0 + 11_500 });
-    expect(stepAt(state, T0 + 11_500)).toMatchObject({ kind: 'fetch-profile' });
+    expect(stepAt(state, T0 + 11_500)).toMatchObject({ kind: 'identify' });
     state = profileFetchFailed(state, 's1', T0 + 11_600, render);
     expect(stepAt(state, T0 + 11_700)).toEqual({ kind: 'sleep', until: T0 + 13_600 });
     expect(MAX_PROFILE_TRIES).toBe(3);
@@ -244,13 +258,13 @@ describe('login state machine: success', () => {
   });
 
   it('a dead code (Graph error 100) ends the login at once with its own reason', () => {
-    const state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'code-rejected' }, T0 + 6_000, render);
+    const state = pollAnswered(polling(), 's1', { kind: 'fatal', error: 'invalid code', codeRejected: true }, T0 + 6_000, render);
     expect(state.current).toBeUndefined();
     expect(state.outbox.map((e) => e.message.content)).toEqual(['failed:code-rejected']);
   });
 
   it('an approval whose profile cannot be read ends with a clear failure', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = profileUnavailable(state, 's1', 'profile-unavailable', render);
     expect(state.outbox[0]!.message.content).toBe('failed:profile-unavailable');
   });
@@ -258,7 +272,7 @@ describe('login state machine: success', () => {
 
 describe('login state machine: supersede and cancel', () => {
   it('a second /login supersedes the first: the old message is told, its code is dropped, one code is polled', () => {
-    const first = pollStarted(polling(), 's1', T0 + 6_000);
+    const first = polling();
     const state = started('s2', T0 + 7_000, first);
     expect(state.current!.id).toBe('s2');
     expect(state.current!.device).toBeUndefined();
@@ -311,7 +325,7 @@ describe('login state machine: Discord edits and deadlines', () => {
   });
 
   it('a final edit that hits a rate limit waits; one whose token is gone is dropped', () => {
-    const declined = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'declined' }, T0 + 6_000, render);
+    const declined = pollAnswered(polling(), 's1', { kind: 'declined' }, T0 + 6_000, render);
     const limited = finalEditDone(declined, 's1', 0, { kind: 'rate-limited', retryAfterMs: 5_000 }, T0 + 6_100);
     expect(stepAt(limited, T0 + 6_200)).toEqual({ kind: 'sleep', until: T0 + 11_100 });
     expect(stepAt(limited, T0 + 11_100)).toMatchObject({ kind: 'final-edit' });
@@ -320,15 +334,15 @@ describe('login state machine: Discord edits and deadlines', () => {
 
   it('a login ends, without further edits, when its interaction token is about to expire', () => {
     const deadline = T0 + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
-    const slow: DeviceAuthorization = { ...device, expiresInSeconds: 3600 };
+    const slow: IssuedDeviceCode = { ...device, expiresInSeconds: 3600 };
     let state = codeShown(deviceCodeIssued(started(), 's1', slow, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
-    state = pollAnswered(pollStarted(state, 's1', deadline - 1_000), 's1', { kind: 'pending' }, deadline - 1_000, render);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, deadline - 1_000, render);
     expect(stepAt(state, deadline - 10)).toEqual({ kind: 'sleep', until: deadline });
     expectNothingOwed(advance(state, deadline, render));
   });
 
   it('every sleep is strictly in the future', () => {
-    const states = [started(), issued(), polling(), pollStarted(polling(), 's1', T0 + 6_000)];
+    const states = [started(), issued(), polling(), polling()];
     for (const state of states) {
       for (const now of [T0, T0 + 1_000, T0 + 5_999, T0 + 6_000, T0 + 100_000]) {
         const step = stepAt(state, now);
@@ -340,17 +354,17 @@ describe('login state machine: Discord edits and deadlines', () => {
 
 describe('login state machine: erasure', () => {
   it('erasing the user\'s Facebook data replaces a success message still owed, and leaves other messages alone', () => {
-    let state = pollAnswered(pollStarted(polling(), 's1', T0 + 6_000), 's1', { kind: 'authorized' }, T0 + 6_000, render);
+    let state = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
     state = started('s2', T0 + 7_000, state);
     state = pollAnswered(deviceCodeIssued(state, 's2', device, T0 + 7_000), 's2', { kind: 'declined' }, T0 + 7_000, render);
-    const erased = facebookDataErased(state, { content: 'erased' });
+    const erased = accountErased(state, 'facebook', { content: 'erased' });
     expect(erased.outbox.map((e) => [e.id, e.kind, e.message.content])).toEqual([
       ['s1', 'erased', 'erased'],
       ['s2', 'declined', 'declined'],
     ]);
     expect(JSON.stringify(erased)).not.toContain('Ada');
-    expect(facebookDataErased(erased, { content: 'again' })).toBe(erased);
+    expect(accountErased(erased, 'facebook', { content: 'again' })).toBe(erased);
   });
 });
 
@@ -372,13 +386,13 @@ describe('login state machine: the /login rate limit', () => {
 });
 
 describe('login state machine: /logout', () => {
-  const job = { id: 'j1', discordUserId: '111111111111111111', applicationId: '123', interactionToken: 'token-j1', startedAt: T0 };
+  const job = { id: 'j1', provider: 'facebook' as const, discordUserId: '111111111111111111', applicationId: '123', interactionToken: 'token-j1', startedAt: T0 };
 
   it('a logout is done first, then its outcome is owed to its reply', () => {
     let state = logoutRequested(polling(), job);
     expect(stepAt(state, T0 + 2_000)).toEqual({ kind: 'logout', job });
-    state = logoutUnlinked(state, 'j1', { facebookUserId: '42', name: 'Ada' });
-    expect(stepAt(state, T0 + 2_000)).toMatchObject({ kind: 'logout', job: { unlinked: { facebookUserId: '42' } } });
+    state = logoutUnlinked(state, 'j1', { subject: '42', name: 'Ada' });
+    expect(stepAt(state, T0 + 2_000)).toMatchObject({ kind: 'logout', job: { unlinked: { subject: '42' } } });
     state = logoutDone(state, 'j1', { content: 'logged out' });
     expect(state.logouts).toEqual([]);
     expect(state.current?.id).toBe('s1');
@@ -395,7 +409,7 @@ describe('login state machine: a final edit replaced while in flight', () => {
   it("the answer to the older message's edit does not remove the newer message", () => {
     const succeeded = loginSucceeded(pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render), 's1', { content: 'Logged in as Ada' }, render);
     const sent = succeeded.outbox[0]!;
-    const erased = facebookDataErased(succeeded, { content: 'erased' });
+    const erased = accountErased(succeeded, 'facebook', { content: 'erased' });
     const afterOldAnswer = finalEditDone(erased, sent.id, sent.revision, { kind: 'ok' }, T0 + 7_000);
     expect(afterOldAnswer.outbox.map((e) => [e.kind, e.message.content, e.revision])).toEqual([['erased', 'erased', 1]]);
     expectNothingOwed(finalEditDone(afterOldAnswer, sent.id, 1, { kind: 'ok' }, T0 + 7_100));

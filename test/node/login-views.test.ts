@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown } from '../../src/discord/messages.ts';
-import type { RevokeOutcome } from '../../src/facebook/permissions.ts';
+import { facebookVerificationLink } from '../../src/providers/facebook.ts';
+import type { RevokeOutcome } from '../../src/providers/types.ts';
 import type { Conclusion, DeviceCode, FailureReason, Session } from '../../src/login/session.ts';
 import {
   cancelCustomId,
@@ -20,6 +21,10 @@ import {
 
 const session: Session = {
   id: 'AbCdEfGhIjKlMnOpQrStUv',
+  provider: 'facebook',
+  providerName: 'Facebook',
+  providerColor: 0x1877f2,
+  stats: { polls: 0, slowDowns: 0, transientFailures: 0, discordEdits: 0, discordRetries: 0 },
   discordUserId: '12345678901234567890',
   applicationId: '1',
   interactionToken: 'token',
@@ -30,7 +35,7 @@ const session: Session = {
   discordFailures: 0,
 };
 const device: DeviceCode = {
-  code: 'secret',
+  deviceCode: 'secret',
   userCode: 'CMWAW3TM',
   verificationUri: 'https://www.facebook.com/device',
   issuedAt: 0,
@@ -92,15 +97,25 @@ describe('login messages', () => {
     expect(parseCancelCustomId(`${id}:extra`)).toBeUndefined();
   });
 
-  it('the link button pre-fills the code, as Facebook\'s SDKs do', () => {
-    expect(verificationLink(device)).toBe('https://www.facebook.com/device?user_code=CMWAW3TM');
-    expect(verificationLink({ verificationUri: 'http://127.0.0.1:8787/device', userCode: 'A B' })).toBe('http://127.0.0.1:8787/device?user_code=A+B');
+  it("the link button opens the page with the code filled in where the provider has one (Facebook's ?user_code=, RFC 8628's verification_uri_complete)", () => {
+    expect(facebookVerificationLink('https://www.facebook.com/device', 'CMWAW3TM')).toBe('https://www.facebook.com/device?user_code=CMWAW3TM');
+    expect(facebookVerificationLink('http://127.0.0.1:8787/device', 'A B')).toBe('http://127.0.0.1:8787/device?user_code=A+B');
+    expect(verificationLink({ verificationUri: 'https://www.microsoft.com/link', verificationUriComplete: undefined })).toBe('https://www.microsoft.com/link');
+    expect(verificationLink({ verificationUri: 'https://idp/device', verificationUriComplete: 'https://idp/device?user_code=X' })).toBe('https://idp/device?user_code=X');
     expect(displayAddress('https://www.facebook.com/device')).toBe('facebook.com/device');
+  });
+
+  it('with a browser login, the code message has a second link button to it, within the limits', () => {
+    const url = `https://bot.example/auth/facebook/start?t=${'a'.repeat(64)}.${'B'.repeat(22)}`;
+    const message = codeMessage({ ...session, providerName: 'A'.repeat(60) }, device, url);
+    expectWithinDiscordLimits(message);
+    const buttons = (message.components![0] as { components: Array<{ label: string; url?: string }> }).components;
+    expect(buttons.map((b) => b.url)).toEqual([device.verificationUri, url, undefined]);
   });
 
   it('a very long or markdown-laden Facebook name stays within limits and shows literally', () => {
     const name = `**${'N'.repeat(400)}** @everyone`;
-    const message = successMessage({ id: '1', name, pictureUrl: 'https://example.com/p.jpg', grantedScopes: [] }, 'Moved from another account.');
+    const message = successMessage(session, { name, avatarUrl: 'https://example.com/p.jpg' }, 'Moved from another account.');
     expectWithinDiscordLimits(message);
     expect(message.embeds![0]!.title!.endsWith('…')).toBe(true);
     expect(message.embeds![0]!.title!.startsWith('Logged in as \\*\\*NNN')).toBe(true);
@@ -110,7 +125,7 @@ describe('login messages', () => {
   });
 
   it('the success title shows a markdown-laden name literally: every markdown character escaped', () => {
-    const title = (name: string) => successMessage({ id: '1', name, pictureUrl: undefined, grantedScopes: [] }, undefined).embeds![0]!.title;
+    const title = (name: string) => successMessage(session, { name, avatarUrl: undefined }, undefined).embeds![0]!.title;
     expect(title('Ada Lovelace')).toBe('Logged in as Ada Lovelace');
     expect(title('__Ada__ *the* `first` ~~x~~ <@1> [a](b)')).toBe(
       'Logged in as \\_\\_Ada\\_\\_ \\*the\\* \\`first\\` \\~\\~x\\~\\~ \\<\\@1\\> \\[a\\]\\(b\\)',
@@ -122,8 +137,9 @@ describe('login messages', () => {
   it('every concluding message, every failure reason included, removes the buttons and stays within limits', () => {
     // A Record over the type: a new failure reason that is not listed here fails the type check.
     const reasons: Record<FailureReason, true> = {
-      'facebook-unavailable': true,
-      'facebook-rejected': true,
+      'provider-unavailable': true,
+      'provider-rejected': true,
+      'provider-error': true,
       'code-rejected': true,
       'profile-unavailable': true,
       'link-unavailable': true,
@@ -149,22 +165,25 @@ describe('login messages', () => {
     const outcomes: RevokeOutcome[] = [
       { kind: 'revoked' },
       { kind: 'refused', status: 400, code: 190 },
-      { kind: 'facebook-error', status: 502 },
+      { kind: 'provider-error', status: 502 },
       { kind: 'timeout', timeoutMs: 5_000 },
       { kind: 'unreachable' },
+      { kind: 'not-supported' },
     ];
+    const look = { name: 'Facebook', appSettingsUrl: 'https://www.facebook.com/settings?tab=applications' };
     const messages = [
-      minimalCodeMessage(device),
+      minimalCodeMessage(session, device),
       cancelledMessage(),
-      erasedMessage(),
-      notLinkedMessage(),
-      ...outcomes.map((outcome) => logoutMessage({ name: '*'.repeat(500) }, outcome)),
+      erasedMessage('Facebook'),
+      notLinkedMessage(look),
+      ...outcomes.map((outcome) => logoutMessage(look, { name: '*'.repeat(500) }, outcome)),
+      ...outcomes.map((outcome) => logoutMessage({ name: 'Example SSO', appSettingsUrl: undefined }, { name: 'x' }, outcome)),
     ];
     for (const message of messages) {
       expectWithinDiscordLimits(message);
       expect(message.components).toEqual([]);
     }
-    expect(minimalCodeMessage(device).content).toContain('CMWAW3TM');
-    expect(JSON.stringify(minimalCodeMessage(device))).not.toContain('"secret"');
+    expect(minimalCodeMessage(session, device).content).toContain('CMWAW3TM');
+    expect(JSON.stringify(minimalCodeMessage(session, device))).not.toContain('"secret"');
   });
 });

@@ -18,11 +18,19 @@
  * JavaScript (checked with `tsc -p scripts/bench/instrumented-worker`): as a .ts file tsconfig.node.json, which
  * takes everything under scripts/, would check it and src/ with Node's types.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DurableObject } from 'cloudflare:workers';
 import worker, { LoginSession as RealLoginSession } from '../../../src/index.ts';
 import { Meter } from './meter.ts';
 
-const meter = new Meter({ now: () => Date.now(), afterTurn: (fn) => void setTimeout(fn, 0) });
+/** @type {AsyncLocalStorage<import('./meter.ts').RunRecord>} */
+const runs = new AsyncLocalStorage();
+const meter = new Meter({
+  now: () => Date.now(),
+  afterTurn: (fn) => void setTimeout(fn, 0),
+  runIn: (record, fn) => runs.run(record, fn),
+  currentRun: () => runs.getStore(),
+});
 
 const realFetch = globalThis.fetch;
 globalThis.fetch = /** @type {typeof fetch} */ (meter.wrapFetch((input, init) => realFetch(input, init)));

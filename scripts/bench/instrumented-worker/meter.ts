@@ -63,6 +63,13 @@ export interface StorageCounts {
   commits: number;
 }
 
+/** Alarm runs that made exactly one outbound request, by that request's origin: a poll that only polled. */
+export interface SingleFetchRuns {
+  runs: number;
+  commits: number;
+  rowsWritten: number;
+}
+
 export interface ObjectCounts extends StorageCounts {
   /** RPC (and fetch) calls, all methods. */
   requests: number;
@@ -70,6 +77,16 @@ export interface ObjectCounts extends StorageCounts {
   alarms: number;
   alarmRetries: number;
   activeMs: number;
+  /**
+   * By origin: the alarm runs whose only outbound request went there, with the commits and rows they wrote. Runs
+   * whose only request is a poll are the marginal cost of a poll, whatever the login's fixed steps cost.
+   */
+  singleFetchAlarmRuns: Record<string, SingleFetchRuns>;
+}
+
+/** What one alarm run did, attributed through the run scope (AsyncLocalStorage in workerd). */
+export interface RunRecord {
+  origins: string[];
 }
 
 export interface D1Counts {
@@ -105,6 +122,12 @@ export interface MeterHooks {
   afterTurn(fn: () => void): void;
   /** A random id for the isolate. */
   isolateId?: string;
+  /**
+   * Runs `fn` in a scope that `currentRun` returns inside it, across awaits (AsyncLocalStorage): lets the fetch
+   * wrapper tell which alarm run a request belongs to. Without it, per-run figures stay empty.
+   */
+  runIn?<T>(record: RunRecord, fn: () => T): T;
+  currentRun?(): RunRecord | undefined;
 }
 
 const zeroStorage = (): StorageCounts => ({
@@ -125,7 +148,7 @@ const zeroStorage = (): StorageCounts => ({
   commits: 0,
 });
 
-const zeroObject = (): ObjectCounts => ({ ...zeroStorage(), requests: 0, byMethod: {}, alarms: 0, alarmRetries: 0, activeMs: 0 });
+const zeroObject = (): ObjectCounts => ({ ...zeroStorage(), requests: 0, byMethod: {}, alarms: 0, alarmRetries: 0, activeMs: 0, singleFetchAlarmRuns: {} });
 
 export const zeroD1 = (): D1Counts => ({ queries: 0, batches: 0, rowsRead: 0, rowsWritten: 0, withoutMeta: 0 });
 
@@ -176,6 +199,14 @@ export class ObjectMeter {
 
   read(rows: number): void {
     this.counts.rowsRead += rows;
+  }
+
+  /** An alarm run that made exactly one outbound request, to `origin`: adds what it wrote since `before`. */
+  singleFetchRun(origin: string, before: StorageCounts): void {
+    const entry = (this.counts.singleFetchAlarmRuns[origin] ??= { runs: 0, commits: 0, rowsWritten: 0 });
+    entry.runs++;
+    entry.commits += this.counts.commits - before.commits;
+    entry.rowsWritten += this.counts.rowsWritten - before.rowsWritten;
   }
 
   /** A request or alarm run begins; the returned function ends it. */
@@ -566,6 +597,7 @@ export class Meter {
       }
       const byRoute = (meter.outbound[origin] ??= {});
       byRoute[route] = (byRoute[route] ?? 0) + 1;
+      meter.#hooks.currentRun?.()?.origins.push(origin);
       return meter.settle(Promise.resolve(realFetch(input, init))).then((response: unknown) => meter.#wrapBody(response));
     };
   }
@@ -593,6 +625,7 @@ export class Meter {
    */
   instrumentMethods(subclass: { prototype: object }, base: { prototype: object }, stopAt: object | undefined, objectOf: (instance: object) => ObjectMeter): string[] {
     const wrapped: string[] = [];
+    const meter = this;
     for (let proto: object | null = base.prototype; proto && proto !== stopAt && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
       for (const name of Object.getOwnPropertyNames(proto)) {
         if (name === 'constructor' || Object.hasOwn(subclass.prototype, name)) continue;
@@ -602,11 +635,17 @@ export class Meter {
           configurable: true,
           writable: true,
           value: async function (this: object, ...args: unknown[]) {
-            const end = objectOf(this).enter(name, args[0]);
+            const object = objectOf(this);
+            const end = object.enter(name, args[0]);
+            const run: RunRecord = { origins: [] };
+            const before = { ...object.counts };
+            const call = () => (original as AnyFunction).apply(this, args) as unknown;
             try {
-              return await (original as AnyFunction).apply(this, args);
+              return await (name === 'alarm' && meter.#hooks.runIn ? meter.#hooks.runIn(run, call) : call());
             } finally {
               end();
+              // The run's last writes (its next alarm) are made before it returns, so they are counted by now.
+              if (name === 'alarm' && run.origins.length === 1) object.singleFetchRun(run.origins[0]!, before);
             }
           },
         });
@@ -626,8 +665,14 @@ export class Meter {
       if (object.active) activeObjects++;
       const c = object.counts;
       for (const key of Object.keys(total) as (keyof ObjectCounts)[]) {
-        if (key === 'byMethod') continue;
+        if (key === 'byMethod' || key === 'singleFetchAlarmRuns') continue;
         (total[key] as number) += c[key] as number;
+      }
+      for (const [origin, runs] of Object.entries(c.singleFetchAlarmRuns)) {
+        const sumRuns = (total.singleFetchAlarmRuns[origin] ??= { runs: 0, commits: 0, rowsWritten: 0 });
+        sumRuns.runs += runs.runs;
+        sumRuns.commits += runs.commits;
+        sumRuns.rowsWritten += runs.rowsWritten;
       }
       for (const [method, n] of Object.entries(c.byMethod)) total.byMethod[method] = (total.byMethod[method] ?? 0) + n;
     }
