@@ -1,6 +1,7 @@
 /**
  * The Worker's entry: routes only. Discord's requests enter at POST /interactions; Facebook's deauthorize and
- * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page.
+ * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page, and connect
+ * Linked Roles at /linked-roles (Discord's Linked Roles Verification URL) and its callback.
  */
 import { Router, type IRequest } from 'itty-router';
 import { handleInteractionRequest } from './discord/interactions.ts';
@@ -8,6 +9,7 @@ import type { Env } from './env.ts';
 import { textResponse } from './http.ts';
 import { handleDataDeletion, handleDeauthorize } from './privacy/facebook-callbacks.ts';
 import { deletionStatusPage, privacyPage } from './privacy/pages.ts';
+import { linkedRolesCallback, startLinkedRoles } from './web/linked-roles.ts';
 
 export { LoginSession } from './login/login-session.ts';
 
@@ -33,6 +35,10 @@ const router = Router<IRequest, Args, Response>({ catch: onError })
   .all('/facebook/deletion', methodNotAllowed('GET'))
   .get('/privacy', (_request, env) => privacyPage(env))
   .all('/privacy', methodNotAllowed('GET'))
+  .get('/linked-roles', (_request, env) => startLinkedRoles(env))
+  .all('/linked-roles', methodNotAllowed('GET'))
+  .get('/linked-roles/callback', (request, env) => linkedRolesCallback(request, env))
+  .all('/linked-roles/callback', methodNotAllowed('GET'))
   .all('*', () => textResponse(404, 'not found'));
 
 export default {
