@@ -65,3 +65,24 @@ export function callback(params: Record<string, string>, cookie?: string, vars?:
   if (!vars) return exports.default.fetch(url, init);
   return worker.fetch(new Request(url, init) as never, { ...env, ...vars }, createExecutionContext());
 }
+
+/** The Worker's Linked Roles keys (TOKEN_ENCRYPTION_KEY from the test bindings). */
+export async function workerKeys() {
+  const { linkedRolesSetting } = await import('../../../src/linked-roles/settings.ts');
+  const setting = linkedRolesSetting(env);
+  if (!setting?.ok) throw new Error('Linked Roles are not set up in the test bindings');
+  return setting.value.keys;
+}
+
+/** Stores a grant for `userId` as the callback would; returns its tokens. */
+export async function storeGrant(userId: string, expiresAtMs: number, tokens = newTokens()) {
+  const { writeGrant } = await import('../../../src/linked-roles/grants.ts');
+  await writeGrant(env.DB, await workerKeys(), userId, { accessToken: tokens.access, refreshToken: tokens.refresh, expiresAtMs, scope: 'identify role_connections.write' }, Date.now());
+  return tokens;
+}
+
+/** The grant stored for `userId`, decrypted, or undefined. */
+export async function storedGrant(userId: string) {
+  const { readGrant } = await import('../../../src/linked-roles/grants.ts');
+  return (await readGrant(env.DB, await workerKeys(), userId))?.grant;
+}
