@@ -79,8 +79,8 @@ describe('/whoami', () => {
 
   it('with Linked Roles off or misconfigured, says nothing about them and still answers', async () => {
     for (const vars of [{ DISCORD_CLIENT_SECRET: '', TOKEN_ENCRYPTION_KEY: '' }, { TOKEN_ENCRYPTION_KEY: 'c2hvcnQ=' }]) {
-      const response = await worker.fetch(await signedInteraction(commandInteraction('whoami')), { ...env, ...vars } as never, createExecutionContext());
-      const content = (await response.json<{ data: { content: string } }>()).data.content;
+      const response = await worker.fetch((await signedInteraction(commandInteraction('whoami'))) as never, { ...env, ...vars } as never, createExecutionContext());
+      const content = ((await response.json()) as { data: { content: string } }).data.content;
       expect(content).toMatch(/^Your Discord account is linked to this account:/);
       expect(content).not.toContain('Linked Roles');
     }

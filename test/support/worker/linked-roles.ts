@@ -61,7 +61,8 @@ export async function startedFlow(): Promise<{ state: string; cookie: string; lo
 /** The browser comes back from Discord to the callback with `params`, sending `cookie` if given. */
 export function callback(params: Record<string, string>, cookie?: string, vars?: Partial<Env>): Promise<Response> {
   const url = `${CALLBACK}?${new URLSearchParams(params)}`;
-  const init = { headers: cookie ? { cookie } : {}, redirect: 'manual' as const };
+  const headers: Record<string, string> = cookie ? { cookie } : {};
+  const init = { headers, redirect: 'manual' as const };
   if (!vars) return exports.default.fetch(url, init);
   return worker.fetch(new Request(url, init) as never, { ...env, ...vars }, createExecutionContext());
 }
