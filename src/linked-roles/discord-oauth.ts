@@ -125,14 +125,9 @@ function failure(call: Call, response: FetchedText, body: unknown, note = ''): F
   return { kind: 'failed', reason: clip(redact(`${call.method} ${call.path}: HTTP ${response.status}${detail(body)}${note}`, call.secrets)) };
 }
 
+// looseObject: Discord adds fields over time (and valibot's looseObject is in the bundle already).
 const NonEmpty = v.pipe(v.string(), v.minLength(1));
-const TokenAnswer = v.object({
-  access_token: NonEmpty,
-  refresh_token: NonEmpty,
-  expires_in: v.pipe(v.number(), v.minValue(1)),
-  token_type: v.pipe(v.string(), v.toLowerCase(), v.literal('bearer')),
-  scope: v.string(),
-});
+const TokenAnswer = v.looseObject({ access_token: NonEmpty, refresh_token: NonEmpty, expires_in: v.number(), token_type: v.string(), scope: v.string() });
 
 /** `secret`: the code or refresh token sent. */
 async function tokenRequest(client: DiscordOAuthClient, params: Record<string, string>, secret: string, now: number): Promise<TokenResult> {
@@ -148,7 +143,9 @@ async function tokenRequest(client: DiscordOAuthClient, params: Record<string, s
   if (response.status === 401) return failure(call, response, body, ': Discord refused the client; check DISCORD_APPLICATION_ID and DISCORD_CLIENT_SECRET');
   if (response.status !== 200) return failure(call, response, body);
   const parsed = v.safeParse(TokenAnswer, body);
-  if (!parsed.success) return failure(call, response, undefined, ': not a token answer');
+  if (!parsed.success || parsed.output.token_type.toLowerCase() !== 'bearer' || !(parsed.output.expires_in > 0)) {
+    return failure(call, response, undefined, ': not a token answer');
+  }
   const answer = parsed.output;
   // Tokens are cut out of any text: one echoed back in an error must not reach a log.
   call.secrets = [...call.secrets, answer.access_token, answer.refresh_token];
@@ -201,13 +198,7 @@ async function bearerCall<T>(client: DiscordOAuthClient, call: Omit<Call, 'secre
   return value === undefined ? failure(full, response, undefined, ': unexpected answer') : { kind: 'ok', value };
 }
 
-const MeAnswer = v.object({
-  user: v.object({
-    id: v.pipe(v.string(), v.regex(/^\d{17,20}$/)),
-    username: v.string(),
-    global_name: v.optional(v.nullable(v.string())),
-  }),
-});
+const MeAnswer = v.looseObject({ user: v.looseObject({ id: v.pipe(v.string(), v.regex(/^\d{17,20}$/)), username: v.string() }) });
 
 /** `GET /oauth2/@me`: who authorized (needs `identify`). */
 export function currentUser(client: DiscordOAuthClient, accessToken: string): Promise<BearerResult<DiscordIdentity>> {
@@ -215,7 +206,8 @@ export function currentUser(client: DiscordOAuthClient, accessToken: string): Pr
     const parsed = v.safeParse(MeAnswer, body);
     if (!parsed.success) return undefined;
     const { user } = parsed.output;
-    return { id: user.id, username: user.username, globalName: user.global_name ?? undefined };
+    const globalName = field(user, 'global_name');
+    return { id: user.id, username: user.username, globalName: typeof globalName === 'string' && globalName ? globalName : undefined };
   });
 }
 

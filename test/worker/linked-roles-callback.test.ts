@@ -177,13 +177,13 @@ describe('the callback refuses bad input: 400, nothing stored, nothing sent to D
 
   it('a missing cookie (another browser, cookies blocked)', async () => {
     const { state } = await startedFlow();
-    await expectRefused(await callback({ code: CODE, state }), 'This browser did not start the connection');
+    await expectRefused(await callback({ code: CODE, state }), 'Not the browser that started');
   });
 
   it("a state that is not this browser's (an attacker's link: their state, the victim's cookie)", async () => {
     const mine = await startedFlow();
     const theirs = await startedFlow();
-    await expectRefused(await callback({ code: CODE, state: theirs.state }, mine.cookie), 'This answer is not for this browser');
+    await expectRefused(await callback({ code: CODE, state: theirs.state }, mine.cookie), 'Not the browser that started');
   });
 
   it('a forged state, even with a matching cookie: not signed by the bot', async () => {
@@ -191,9 +191,9 @@ describe('the callback refuses bad input: 400, nothing stored, nothing sent to D
     const [nonce, expiry, mac] = state.split('.');
     const forgedNonce = `${nonce!.slice(0, -1)}${nonce!.endsWith('A') ? 'B' : 'A'}`;
     for (const forged of [`${forgedNonce}.${expiry}.${mac}`, `${nonce}.${(T0 + 3_600_000).toString(36)}.${mac}`, `${nonce}.${expiry}.${'A'.repeat(43)}`]) {
-      await expectRefused(await callback({ code: CODE, state: forged }, `linked_roles_state=${forged}`), 'This link was not made by this bot');
+      await expectRefused(await callback({ code: CODE, state: forged }, `linked_roles_state=${forged}`), 'This link is not valid');
     }
-    await expectRefused(await callback({ code: CODE, state: 'x' }, 'linked_roles_state=x'), 'This link was not made by this bot');
+    await expectRefused(await callback({ code: CODE, state: 'x' }, 'linked_roles_state=x'), 'This link is not valid');
   });
 
   it('a replayed state: the first use works, the second is refused without asking Discord again', async () => {
@@ -269,7 +269,7 @@ describe('the callback when the exchange or @me fails', () => {
   ])('%s: 502, logged without secrets, nothing stored or pushed', async (_what, answer, logLine) => {
     const response = await failingExchange(answer);
     expect(response.status).toBe(502);
-    expect(await response.text()).toContain('Discord did not hand over the authorization. Nothing was stored.');
+    expect(await response.text()).toContain('Discord did not complete the connection. Nothing was stored.');
     await expectNothingStoredOrPushed();
     expect(logged.join('\n')).toContain(logLine);
     for (const secret of [CODE, CLIENT_SECRET]) expect(logged.join('\n')).not.toContain(secret);
@@ -287,7 +287,7 @@ describe('the callback when the exchange or @me fails', () => {
       bed.net().script(R.me, answer);
       const { response } = await completeFlow();
       expect(response.status).toBe(502);
-      expect(await response.text()).toContain('Discord did not say who you are.');
+      expect(await response.text()).toContain('Discord did not complete the connection. Nothing was stored.');
       await expectNothingStoredOrPushed();
     }
   });

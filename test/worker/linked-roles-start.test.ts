@@ -91,7 +91,7 @@ describe('Linked Roles not set up', () => {
     for (const response of [start, back]) {
       expect(response.status).toBe(503);
       expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
-      expect(await response.text()).toContain('Linked Roles are not available on this bot yet');
+      expect(await response.text()).toContain('Linked Roles are not set up on this bot yet');
     }
     expect(bed.net().requests).toHaveLength(0);
     const lines = logged.filter((line) => line.includes('linked-roles'));
