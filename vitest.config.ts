@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
@@ -30,6 +30,9 @@ export const testBindings = {
   OIDC_ISSUER: 'https://idp.example.test',
   OIDC_CLIENT_ID: 'discord-bot',
   OIDC_NAME: 'Example SSO',
+  // Linked Roles: the OAuth2 client secret and a key made as the README says (32 random bytes, base64).
+  DISCORD_CLIENT_SECRET: 'discord-client-secret-for-tests-0123',
+  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   PUBLIC_BASE_URL: 'https://bot.example',
   OPERATOR_NAME: 'Example Bot Operator',
   OPERATOR_CONTACT: 'privacy@bot.example',

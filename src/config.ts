@@ -17,6 +17,7 @@ export interface Vars {
   DISCORD_WEB_URL?: string;
   DISCORD_CLIENT_SECRET?: string;
   TOKEN_ENCRYPTION_KEY?: string;
+  TOKEN_ENCRYPTION_KEY_PREVIOUS?: string;
   DEFAULT_PROVIDER?: string;
   FACEBOOK_APP_ID?: string;
   FACEBOOK_CLIENT_TOKEN?: string;

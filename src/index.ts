@@ -1,7 +1,8 @@
 /**
  * The Worker's entry: routes only. Discord's requests enter at POST /interactions; Facebook's deauthorize and
- * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page, and sign in
- * with a provider in the browser at /auth/<provider>/start and /callback.
+ * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page, sign in with a
+ * provider in the browser at /auth/<provider>/start and /callback, and connect Linked Roles at /linked-roles
+ * (Discord's Linked Roles Verification URL) and its callback.
  */
 import { Router, type IRequest } from 'itty-router';
 import { handleInteractionRequest } from './discord/interactions.ts';
@@ -10,6 +11,7 @@ import { textResponse } from './http.ts';
 import { handleDataDeletion, handleDeauthorize } from './privacy/facebook-callbacks.ts';
 import { deletionStatusPage, privacyPage } from './privacy/pages.ts';
 import { browserLoginCallback, browserLoginStart } from './web/browser-login.ts';
+import { linkedRolesCallback, startLinkedRoles } from './web/linked-roles.ts';
 
 export { LoginSession } from './login/login-session.ts';
 
@@ -39,6 +41,10 @@ const router = Router<IRequest, Args, Response>({ catch: onError })
   .get('/auth/:provider/callback', (request, env) => browserLoginCallback(request, env, request.params.provider!))
   .all('/auth/:provider/start', methodNotAllowed('GET'))
   .all('/auth/:provider/callback', methodNotAllowed('GET'))
+  .get('/linked-roles', (_request, env) => startLinkedRoles(env))
+  .all('/linked-roles', methodNotAllowed('GET'))
+  .get('/linked-roles/callback', (request, env) => linkedRolesCallback(request, env))
+  .all('/linked-roles/callback', methodNotAllowed('GET'))
   .all('*', () => textResponse(404, 'not found'));
 
 export default {

@@ -1,10 +1,15 @@
 /** The Worker's configuration (src/config.ts) for a run against the local stand-ins. */
+import { createHash } from 'node:crypto';
 
 export interface DiscordSide {
   /** e.g. http://127.0.0.1:PORT/api/v10 */
   apiUrl: string;
   applicationId: string;
   publicKeyHex: string;
+  /** Where `/oauth2/authorize` is. With `clientSecret`, turns Linked Roles on. */
+  webUrl?: string;
+  /** The OAuth2 client secret: with it, Linked Roles are on. */
+  clientSecret?: string;
 }
 
 export interface FacebookSide {
@@ -24,7 +29,12 @@ export interface WorkerVarsInput {
   publicBaseUrl?: string;
   operatorName?: string;
   operatorContact?: string;
+  /** TOKEN_ENCRYPTION_KEY (32 bytes, base64). Default: derived from the client secret, so a restart keeps it. */
+  tokenEncryptionKey?: string;
 }
+
+/** A stable key per stand-in: the Worker can still read its stored grants after a restart. */
+const keyFor = (clientSecret: string) => createHash('sha256').update(`token-encryption-key:${clientSecret}`).digest('base64');
 
 /** Every variable src/config.ts reads, pointing the Worker at the given stand-ins. */
 export function workerVarsFor(input: WorkerVarsInput): Record<string, string> {
@@ -40,5 +50,12 @@ export function workerVarsFor(input: WorkerVarsInput): Record<string, string> {
     PUBLIC_BASE_URL: input.publicBaseUrl ?? 'http://127.0.0.1',
     OPERATOR_NAME: input.operatorName ?? 'Stand-in Operator',
     OPERATOR_CONTACT: input.operatorContact ?? 'operator@example.test',
+    ...(input.discord.clientSecret
+      ? {
+          DISCORD_WEB_URL: input.discord.webUrl ?? input.discord.apiUrl.replace(/\/api\/v\d+$/, ''),
+          DISCORD_CLIENT_SECRET: input.discord.clientSecret,
+          TOKEN_ENCRYPTION_KEY: input.tokenEncryptionKey ?? keyFor(input.discord.clientSecret),
+        }
+      : {}),
   };
 }

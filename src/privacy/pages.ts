@@ -38,6 +38,11 @@ your id, name and picture, then discards it.</p>
 <p>While a <code>/login</code> is in progress, and until your reply in Discord shows how it ended (15 minutes at
 most), the bot also holds what it needs for that: the code Facebook issued for the login, Discord's token for
 editing the reply, and that final reply, which shows your Facebook name and picture. It deletes them then.</p>
+<p>If you connect <strong>Linked Roles</strong> (from a server's role menu in Discord), the bot also keeps your
+Discord authorization of this app: Discord's access token and refresh token, with their expiry and scopes
+(<code>identify role_connections.write</code>), encrypted (AES-256-GCM) under a key only the bot holds. It uses
+them for one thing: to update what your role connection tells Discord (which kinds of account you linked, and since
+when) whenever your links change, so that servers' role requirements stay current without you coming back.</p>
 <p>Nothing else from Facebook or Discord is stored: not your e-mail address, your Discord username or your
 messages.</p>
 
@@ -48,7 +53,9 @@ shared with anyone or used for anything else.</p>
 
 <h2>For how long</h2>
 <p>Until you remove the link (see below), or link another Facebook account, which replaces it. Nothing about a
-removed link is kept.</p>
+removed link is kept. The Discord authorization for Linked Roles is kept until you remove every link with
+<code>/logout</code>, or until Discord refuses it because you removed the app from your Discord account; it is
+then deleted.</p>
 
 <h2>How to delete it</h2>
 <ul>
@@ -57,6 +64,10 @@ access to your account.</li>
 <li>On Facebook, remove this app at ${settings}: Facebook tells the bot, which deletes your record. If you also send
 a data-deletion request there, Facebook shows you a confirmation code and a link to a page with the request's
 status.</li>
+</ul>
+<ul>
+<li>In Discord, under <strong>User Settings › Authorized Apps</strong>, remove this app: its Discord authorization
+stops working at once, and the bot deletes its copy the next time it would use it.</li>
 </ul>
 <p>For a data-deletion request the bot keeps only its confirmation code, its time and its status, for
 ${DELETION_REQUEST_RETENTION_DAYS} days, so that the status page keeps working. That record holds no Facebook id and

@@ -74,8 +74,19 @@ async function probe(feature: Feature, vars: Env): Promise<string> {
 }
 
 /** Every feature's answer, as `feature=answer` for the ones that are not 'ok'. */
-/** The test environment with Facebook as the only provider, as in the set-up this test is about. */
-const onlyFacebook = (): Env => ({ ...env, GITHUB_CLIENT_ID: '', GITHUB_CLIENT_SECRET: '', GOOGLE_CLIENT_ID: '', GOOGLE_CLIENT_SECRET: '', MICROSOFT_CLIENT_ID: '', OIDC_ISSUER: '', OIDC_CLIENT_ID: '' });
+/** The test environment with Facebook as the only provider and no Linked Roles, as in the set-up this test is about. */
+const onlyFacebook = (): Env => ({
+  ...env,
+  GITHUB_CLIENT_ID: '',
+  GITHUB_CLIENT_SECRET: '',
+  GOOGLE_CLIENT_ID: '',
+  GOOGLE_CLIENT_SECRET: '',
+  MICROSOFT_CLIENT_ID: '',
+  OIDC_ISSUER: '',
+  OIDC_CLIENT_ID: '',
+  DISCORD_CLIENT_SECRET: '',
+  TOKEN_ENCRYPTION_KEY: '',
+});
 
 async function brokenFeatures(vars: Env): Promise<string[]> {
   const out: string[] = [];

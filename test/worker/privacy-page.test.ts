@@ -33,6 +33,15 @@ describe('GET /privacy', () => {
     expect(page).toContain('365 days');
   });
 
+  it('lists the Discord authorization kept for Linked Roles: encrypted, why, how long, how to end it', async () => {
+    const page = await (await privacyPage()).text();
+    expect(page).toContain("Discord's access token and refresh token");
+    expect(page).toContain('encrypted (AES-256-GCM)');
+    expect(page).toContain('whenever your links change');
+    expect(page).toContain('The Discord authorization for Linked Roles is kept until you remove every link');
+    expect(page).toContain('User Settings › Authorized Apps');
+  });
+
   it('names the operator and links an e-mail contact', async () => {
     const page = await (await privacyPage()).text();
     expect(page).toContain('run by Example Bot Operator');
