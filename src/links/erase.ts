@@ -22,7 +22,7 @@ function eraseStatements(db: D1Database, facebookUserId: string): D1PreparedStat
  * matters only in the seconds between a login's success and its final edit.
  */
 export async function forgetLoginSession(env: Env, discordUserId: string): Promise<void> {
-  await loginSession(env, discordUserId).forgetAccount('facebook');
+  await loginSession(env, discordUserId).forgetAccount('facebook', discordUserId);
 }
 
 async function erase(env: Env, facebookUserId: string, alsoInTransaction: D1PreparedStatement[]): Promise<void> {

@@ -17,8 +17,9 @@ import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '
 import { randomToken, toHex } from '../encoding.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
-import { linkAccount, unlink } from '../links/store.ts';
-import { enabledProvider, providerLabel } from '../providers/registry.ts';
+import { forgetDiscordGrant, pushRoleConnection } from '../linked-roles/push.ts';
+import { findLinks, linkAccount, unlink } from '../links/store.ts';
+import { enabledProvider, enabledProviders, providerLabel } from '../providers/registry.ts';
 import { ProviderError, type Grant, type Identity, type Provider, type ProviderId } from '../providers/types.ts';
 import {
   accountErased,
@@ -46,12 +47,15 @@ import {
   pollAnswered,
   profileFetchFailed,
   profileUnavailable,
+  pushAttempted,
+  pushRequested,
   resumed,
   startLogin,
   type BrowserCheck,
   type EditResult,
   type FinalEdit,
   type LogoutJob,
+  type RoleConnectionPush,
   type Session,
   type State,
   type StartLogin,
@@ -175,10 +179,33 @@ export class LoginSession extends DurableObject<Env> {
    * The user's data at `provider` was erased (deauthorize or data-deletion callback): nothing about that account
    * may stay here, so a success message not yet shown is replaced.
    */
-  async forgetAccount(provider: ProviderId): Promise<void> {
+  async forgetAccount(provider: ProviderId, discordUserId: string): Promise<void> {
     const state = await this.#state();
     const erased = accountErased(state, provider, erasedMessage(providerLabel(this.env, provider)));
-    if (erased !== state) this.#commit(erased);
+    // The link is gone: the user's Linked Roles must say so.
+    this.#commit(pushRequested(erased, discordUserId), Date.now());
+  }
+
+  /**
+   * A login started from a web page (Linked Roles, for a user with no link yet): no Discord message, only the
+   * browser path, for any provider with a browser login. Returns the ticket for the page's buttons.
+   */
+  async startWebLogin(discordUserId: string, locale: string): Promise<{ kind: 'started'; ticket: string } | { kind: 'rate-limited' | 'unavailable' }> {
+    const now = Date.now();
+    const state = await this.#state();
+    if (loginAllowedAt(state, now) !== undefined) return { kind: 'rate-limited' };
+    const provider = enabledProviders(this.env).find((p) => p.browser);
+    if (!provider || !siteSetting(this.env).ok) return { kind: 'unavailable' };
+    if (state.current) this.accessTokens.delete(state.current.id);
+    const ticket = `${this.ctx.id.toString()}.${randomToken()}`;
+    const next = startLogin(
+      state,
+      { sessionId: randomToken(), origin: 'web', browserTicket: ticket, provider: provider.id, providerName: provider.name, providerColor: provider.color, discordUserId, applicationId: '', interactionToken: '', locale },
+      now,
+      conclusionMessage,
+    );
+    this.#commit(next, now);
+    return { kind: 'started', ticket };
   }
 
   /**
@@ -280,6 +307,9 @@ export class LoginSession extends DurableObject<Env> {
             break;
           case 'final-edit':
             await this.#finalEdit(step.edit);
+            break;
+          case 'push':
+            await this.#push(step.push);
             break;
         }
       }
@@ -392,7 +422,8 @@ export class LoginSession extends DurableObject<Env> {
         this.#save(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
         return 'failed';
       }
-      this.#save(loginSucceeded(state, session.id, message, conclusionMessage));
+      // The user's Linked Roles now owe an update: pushed by the alarm after the message.
+      this.#save(pushRequested(loginSucceeded(state, session.id, message, conclusionMessage), session.discordUserId));
       return 'linked';
     });
   }
@@ -400,7 +431,10 @@ export class LoginSession extends DurableObject<Env> {
   async #logout(job: LogoutJob): Promise<void> {
     if (job.unlinked === undefined) {
       const link = await unlink(this.env.DB, job.discordUserId, job.provider);
-      this.#save(logoutUnlinked(this.#memory!, job.id, link ? { subject: link.subject, name: link.name } : null));
+      let state = logoutUnlinked(this.#memory!, job.id, link ? { subject: link.subject, name: link.name } : null);
+      // Linked Roles follow: every boolean false once the last link is gone, and then the bot forgets the grant.
+      if (link) state = pushRequested(state, job.discordUserId, (await findLinks(this.env.DB, job.discordUserId)).length === 0);
+      this.#save(state);
       return;
     }
     const provider = enabledProvider(this.env, job.provider);
@@ -426,6 +460,17 @@ export class LoginSession extends DurableObject<Env> {
       const line = loginReportLine(edit, result, now);
       if (line) console.log(JSON.stringify(line));
     }
+    this.#save(state);
+  }
+
+  /** Pushes the user's Linked Roles metadata; retries Discord's 429 and 5xx after the time it asks for. */
+  async #push(push: RoleConnectionPush): Promise<void> {
+    const result = await pushRoleConnection(this.env, push.discordUserId);
+    const retryAfter = result.kind === 'retry' ? result.afterMs : undefined;
+    if (result.kind === 'failed' || result.kind === 'retry') console.warn(`Linked Roles push: ${result.kind} (${result.reason})`);
+    const state = pushAttempted(this.#memory!, retryAfter, Date.now());
+    // The last link is gone and the push is done (or given up): the bot forgets the user's Discord grant.
+    if (push.forget && !state.push) await forgetDiscordGrant(this.env, push.discordUserId);
     this.#save(state);
   }
 

@@ -162,10 +162,26 @@ export interface LogoutJob {
   unlinked?: UnlinkedAccount | null;
 }
 
+/**
+ * The user's Linked Roles are owed an update (their links changed): pushed after the interaction is answered,
+ * with Discord's 429 and 5xx retried a bounded number of times. `forget`: the user has no link left, so the
+ * stored Discord grant is deleted (and revoked) after the last push.
+ */
+export interface RoleConnectionPush {
+  discordUserId: string;
+  attempts: number;
+  notBefore?: number;
+  forget?: boolean;
+}
+
+/** Attempts of one role-connection push before giving up (the next change of the links pushes again). */
+export const MAX_PUSH_ATTEMPTS = 5;
+
 export interface State {
   current?: Session;
   outbox: FinalEdit[];
   logouts: LogoutJob[];
+  push?: RoleConnectionPush;
   /**
    * When this user's recent /login starts were accepted (for the rate limit). They do not keep the object's
    * storage alive: when nothing else is left, the object forgets everything and keeps these in memory only.
@@ -176,7 +192,7 @@ export interface State {
 export const emptyState = (): State => ({ outbox: [], logouts: [], recentStarts: [] });
 
 /** Nothing left to do: the object may erase its storage (the rate limit's timestamps stay in memory). */
-export const isEmpty = (state: State) => !state.current && state.outbox.length === 0 && state.logouts.length === 0;
+export const isEmpty = (state: State) => !state.current && state.outbox.length === 0 && state.logouts.length === 0 && !state.push;
 
 /** How a login ended, and what its message says. */
 export type Conclusion =
@@ -210,6 +226,7 @@ export type Step =
   | { kind: 'poll'; session: Session }
   | { kind: 'final-edit'; edit: FinalEdit }
   | { kind: 'logout'; job: LogoutJob }
+  | { kind: 'push'; push: RoleConnectionPush }
   | { kind: 'sleep'; until: number }
   | { kind: 'idle' };
 
@@ -521,6 +538,22 @@ export function logoutDone(state: State, jobId: string, message: DiscordMessage)
   return { ...state, logouts: state.logouts.filter((j) => j.id !== jobId), outbox: [...state.outbox, edit] };
 }
 
+/** The user's links changed: their Linked Roles are owed a push (one pending push covers every change). */
+export function pushRequested(state: State, discordUserId: string, forget = false): State {
+  return { ...state, push: { discordUserId, attempts: 0, ...(forget || state.push?.forget ? { forget: true } : {}) } };
+}
+
+/** The push was made, or failed for good: nothing more is owed. `retryAfterMs`: try again then (bounded). */
+export function pushAttempted(state: State, retryAfterMs: number | undefined, now: number): State {
+  const push = state.push;
+  if (!push) return state;
+  if (retryAfterMs === undefined || push.attempts + 1 >= MAX_PUSH_ATTEMPTS) {
+    const { push: _done, ...rest } = state;
+    return rest;
+  }
+  return { ...state, push: { ...push, attempts: push.attempts + 1, notBefore: now + retryAfterMs } };
+}
+
 /** What a Discord edit came back with. */
 export type EditResult =
   | { kind: 'ok' }
@@ -661,6 +694,10 @@ export function nextStep(state: State, now: number): Step {
   for (const edit of state.outbox) {
     if ((edit.notBefore ?? 0) <= now) return { kind: 'final-edit', edit };
     wakeups.push(edit.notBefore!, tokenUsableUntil(edit.startedAt));
+  }
+  if (state.push) {
+    if ((state.push.notBefore ?? 0) <= now) return { kind: 'push', push: state.push };
+    wakeups.push(state.push.notBefore!);
   }
   if (wakeups.length === 0) return { kind: 'idle' };
   return { kind: 'sleep', until: Math.min(...wakeups) };

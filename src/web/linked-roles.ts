@@ -14,6 +14,7 @@ import { writeGrant } from '../linked-roles/grants.ts';
 import { LINKED_SINCE_KEY, providersWithRecords } from '../linked-roles/metadata.ts';
 import { pushRoleConnection, type PushResult } from '../linked-roles/push.ts';
 import { linkedRolesPageSetting, type LinkedRolesSettings } from '../linked-roles/settings.ts';
+import { loginSession } from '../login/stub.ts';
 import { newState, spendState, STATE_LIFETIME_MS, verifyState } from '../linked-roles/state.ts';
 
 export const STATE_COOKIE = 'linked_roles_state';
@@ -119,10 +120,22 @@ export async function linkedRolesCallback(request: Request, env: Env): Promise<R
     await new Promise((resolve) => setTimeout(resolve, afterMs));
     pushed = await pushRoleConnection(env, user.id);
   }
-  return resultPage(env, settings, user, pushed);
+  // A user with no link yet may finish in this browser: a login of their own, begun here, for the buttons.
+  const noLinkYet = pushed.kind === 'pushed' && !pushed.connection.metadata[LINKED_SINCE_KEY];
+  const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, 'en-US') : undefined;
+  return resultPage(env, settings, user, pushed, web?.kind === 'started' ? web.ticket : undefined);
 }
 
-function resultPage(env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult): Response {
+/** "Continue with <Provider>" for every provider with a browser login, each starting the same web login. */
+function continueButtons(env: Env, settings: LinkedRolesSettings, ticket: string) {
+  const base = settings.redirectUri.replace(/\/linked-roles\/callback$/, '');
+  const links = enabledProviders(env)
+    .filter((p) => p.browser)
+    .map((p) => html`<li><a href="${base}/auth/${p.id}/start?t=${ticket}">Continue with ${p.name}</a></li>`);
+  return html`<p>Or link one now, in this browser:</p><ul class="buttons">${links}</ul>`;
+}
+
+function resultPage(env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult, ticket?: string): Response {
   const whom = user.globalName ? html`<strong>${user.globalName}</strong> (@${user.username})` : html`<strong>@${user.username}</strong>`;
   if (pushed.kind !== 'pushed') {
     const later = pushed.kind === 'retry' ? 'Open Linked Roles again in a minute to send it.' : 'The operator can see why in the Worker logs.';
@@ -135,7 +148,7 @@ function resultPage(env: Env, settings: LinkedRolesSettings, user: DiscordIdenti
   // linked_since is there exactly when the user has a link at an enabled provider.
   if (!since) {
     return page(settings, 200, 'Connected: now link an account', html`<p>You are connected as ${whom}, with no account linked yet:</p>${summary}
-<p>Run <code>/login</code> in Discord; your roles update by themselves when it succeeds.</p>`);
+<p>Run <code>/login</code> in Discord; your roles update by themselves when it succeeds.</p>${ticket ? continueButtons(env, settings, ticket) : ''}`);
   }
   return page(settings, 200, 'Verified', html`<p>You are verified as ${whom}. Discord now sees:</p>${summary}
 <p>You can close this page and take the role in Discord; <code>/login</code> and <code>/logout</code> keep it current.</p>`);
