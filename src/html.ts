@@ -33,10 +33,10 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 
 const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1c1e21}h1{font-size:1.5rem}code{background:#f0f2f5;padding:0 .25em}';
 
-/** A whole page: no scripts, no external assets, and a CSP that would block them anyway. */
-export function htmlPage(status: number, title: string, body: Html, headers: Record<string, string> = {}): Response {
+/** A whole page in the language `lang`: no scripts, no external assets, and a CSP that would block them anyway. */
+export function htmlPage(status: number, title: string, body: Html, headers: Record<string, string> = {}, lang = 'en'): Response {
   const page = html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -56,7 +56,18 @@ ${body}
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
+      'content-language': lang,
+      vary: 'accept-language',
       ...headers,
     },
   });
+}
+
+/**
+ * A translated text as HTML: the text itself is escaped, and each `{placeholder}` is filled with its value,
+ * escaped too unless it is itself `html` output (a name in bold, a link).
+ */
+export function htmlText(text: string, params: Record<string, unknown> = {}): Html {
+  const parts = text.split(/\{(\w+)\}/);
+  return new Html(parts.map((part, i) => (i % 2 === 0 ? escapeHtml(part) : render(params[part] ?? `{${part}}`))).join(''));
 }

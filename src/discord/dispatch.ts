@@ -10,6 +10,7 @@ import { login } from '../handlers/login.ts';
 import { logout } from '../handlers/logout.ts';
 import { ping } from '../handlers/ping.ts';
 import { whoami } from '../handlers/whoami.ts';
+import { discordTranslator } from '../i18n/locales.ts';
 import { CANCEL_PREFIX } from '../login/views.ts';
 import { commands, type CommandName } from './commands.ts';
 import { InteractionResponseType } from './constants.ts';
@@ -55,12 +56,13 @@ export async function dispatch(interaction: Interaction, context: HandlerContext
 
     case 'command': {
       const { name } = interaction;
-      if (!hasOwn(commandHandlers, name)) return ephemeralMessage(`Unknown command \`/${name}\`. It may have been removed.`);
+      const t = discordTranslator(interaction.locale, interaction.guildLocale);
+      if (!hasOwn(commandHandlers, name)) return ephemeralMessage(t.t('error.unknownCommand', { command: name }));
       if (!optionsMatch(name, interaction)) {
         console.warn(`/${name}: options that do not match the command's declaration were refused`);
-        return ephemeralMessage(`The options of \`/${name}\` could not be read. The command may have just changed; please try again.`);
+        return ephemeralMessage(t.t('error.badOptions', { command: name }));
       }
-      return runHandler(`/${name}`, () => commandHandlers[name](interaction, context));
+      return runHandler(`/${name}`, () => commandHandlers[name](interaction, context), () => ephemeralMessage(t.t('error.internal')));
     }
 
     case 'autocomplete': {
@@ -73,9 +75,10 @@ export async function dispatch(interaction: Interaction, context: HandlerContext
     }
 
     case 'component': {
+      const t = discordTranslator(interaction.locale, interaction.guildLocale);
       const prefix = interaction.customId.split(':', 1)[0]!;
-      if (!hasOwn(componentHandlers, prefix)) return ephemeralMessage('This button is no longer supported.');
-      return runHandler(`component ${prefix}`, () => componentHandlers[prefix]!(interaction, context));
+      if (!hasOwn(componentHandlers, prefix)) return ephemeralMessage(t.t('error.unknownButton'));
+      return runHandler(`component ${prefix}`, () => componentHandlers[prefix]!(interaction, context), () => ephemeralMessage(t.t('error.internal')));
     }
   }
 }
@@ -84,7 +87,7 @@ export async function dispatch(interaction: Interaction, context: HandlerContext
 async function runHandler(
   what: string,
   handler: () => APIInteractionResponse | Promise<APIInteractionResponse>,
-  fallback: () => APIInteractionResponse = () => ephemeralMessage('Something went wrong on our side. Please try again in a moment.'),
+  fallback: () => APIInteractionResponse,
 ): Promise<APIInteractionResponse> {
   try {
     return await handler();

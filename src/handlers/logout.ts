@@ -3,6 +3,7 @@ import type { CommandHandler } from '../discord/handler.ts';
 import { InteractionResponseType, MessageFlags } from '../discord/constants.ts';
 import { stringOption } from '../discord/interaction.ts';
 import { ephemeralMessage, escapeMarkdown, truncate } from '../discord/messages.ts';
+import { discordTranslator, localeFromDiscord } from '../i18n/locales.ts';
 import { findLinks, type Link } from '../links/store.ts';
 import { loginSession } from '../login/stub.ts';
 import { providerLabel } from '../providers/registry.ts';
@@ -18,28 +19,26 @@ const describeLink = (env: Env, link: Link) => `\`${link.provider}\` (${escapeMa
  * restart.
  */
 export const logout: CommandHandler = async (interaction, { env }) => {
+  const t = discordTranslator(interaction.locale, interaction.guildLocale);
   // The outcome is an edit of the reply, which needs Discord's API settings.
-  if (!discordSetting(env).ok) return ephemeralMessage("This bot's logout is not set up yet; the operator can see why in the Worker logs.");
+  if (!discordSetting(env).ok) return ephemeralMessage(t.t('error.notSetUp', { feature: t.t('feature.logout') }));
   const links = await findLinks(env.DB, interaction.userId);
   const requested = stringOption(interaction, 'provider');
-  if (links.length === 0) return ephemeralMessage('You are not logged in: no account is linked to your Discord account, so there is nothing to remove.');
+  if (links.length === 0) return ephemeralMessage(t.t('logout.none'));
+  const list = () => t.list(links.map((l) => describeLink(env, l)));
   let link: Link | undefined;
   if (requested !== undefined) {
     link = links.find((l) => l.provider === requested);
-    if (!link) {
-      return ephemeralMessage(`You have no link called "${escapeMarkdown(requested.slice(0, 40))}". Your links: ${links.map((l) => describeLink(env, l)).join(', ')}.`);
-    }
+    if (!link) return ephemeralMessage(t.t('logout.noSuchLink', { name: escapeMarkdown(requested.slice(0, 40)), list: list() }));
   } else if (links.length > 1) {
-    return ephemeralMessage(
-      `You have ${links.length} linked accounts: ${links.map((l) => describeLink(env, l)).join(', ')}. ` +
-        'Use `/logout provider:` with the one to remove.',
-    );
+    return ephemeralMessage(t.plural('logout.several', links.length, { list: list() }));
   } else link = links[0]!;
   await loginSession(env, interaction.userId).logout({
     provider: link.provider,
     discordUserId: interaction.userId,
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
+    locale: localeFromDiscord(interaction.locale, interaction.guildLocale),
   });
   return { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } };
 };

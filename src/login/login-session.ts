@@ -15,6 +15,7 @@ import * as oauth from 'oauth4webapi';
 import { discordSetting, must, siteSetting } from '../config.ts';
 import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '../discord/rest.ts';
 import { randomToken, toHex } from '../encoding.ts';
+import { translatorFor, type Locale } from '../i18n/locales.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
 import { forgetDiscordGrant, pushRoleConnection } from '../linked-roles/push.ts';
@@ -67,6 +68,7 @@ import {
   logoutMessage,
   minimalCodeMessage,
   notLinkedMessage,
+  sessionTranslator,
   successMessage,
   type DiscordMessage,
 } from './views.ts';
@@ -181,7 +183,8 @@ export class LoginSession extends DurableObject<Env> {
    */
   async forgetAccount(provider: ProviderId, discordUserId: string): Promise<void> {
     const state = await this.#state();
-    const erased = accountErased(state, provider, erasedMessage(providerLabel(this.env, provider)));
+    const name = providerLabel(this.env, provider);
+    const erased = accountErased(state, provider, (edit) => erasedMessage(translatorFor(edit.locale as Locale), name));
     // The link is gone: the user's Linked Roles must say so.
     this.#commit(pushRequested(erased, discordUserId), Date.now());
   }
@@ -416,7 +419,7 @@ export class LoginSession extends DurableObject<Env> {
           scopes: identity.scopes,
           now: Date.now(),
         });
-        message = successMessage(session, identity, linkNote(session.providerName, link));
+        message = successMessage(session, identity, linkNote(sessionTranslator(session), session.providerName, link));
       } catch (error) {
         console.error(`link could not be saved: ${describe(error)}`);
         this.#save(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
@@ -439,14 +442,15 @@ export class LoginSession extends DurableObject<Env> {
     }
     const provider = enabledProvider(this.env, job.provider);
     const look = { name: providerLabel(this.env, job.provider), appSettingsUrl: provider?.appSettingsUrl };
+    const t = translatorFor(job.locale as Locale);
     let message: DiscordMessage;
-    if (job.unlinked === null) message = notLinkedMessage(look);
+    if (job.unlinked === null) message = notLinkedMessage(t, look);
     else {
       const outcome = provider ? await provider.revokeApp(job.unlinked.subject) : ({ kind: 'unreachable' } as const);
       if (outcome.kind !== 'revoked' && outcome.kind !== 'not-supported') {
         console.warn(`/logout: ${job.provider} did not confirm the revocation: ${JSON.stringify(outcome)}`);
       }
-      message = logoutMessage(look, job.unlinked, outcome);
+      message = logoutMessage(t, look, job.unlinked, outcome);
     }
     this.#save(logoutDone(this.#memory!, job.id, message));
   }

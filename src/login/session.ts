@@ -137,6 +137,8 @@ export interface FinalEdit {
   revision: number;
   applicationId: string;
   interactionToken: string;
+  /** The language its messages are in (a catalog's tag). */
+  locale: string;
   startedAt: number;
   message: DiscordMessage;
   failures: number;
@@ -157,6 +159,8 @@ export interface LogoutJob {
   discordUserId: string;
   applicationId: string;
   interactionToken: string;
+  /** The language of the reply (a catalog's tag). */
+  locale: string;
   startedAt: number;
   /** Set once the link is deleted: `null` when there was none. Recorded so that a re-run never says "not linked". */
   unlinked?: UnlinkedAccount | null;
@@ -255,6 +259,7 @@ function conclude(state: State, conclusion: Conclusion, render: RenderConclusion
     revision: 0,
     applicationId: session.applicationId,
     interactionToken: session.interactionToken,
+    locale: session.locale,
     startedAt: session.startedAt,
     message: render(conclusion, session),
     failures: 0,
@@ -435,12 +440,12 @@ export function profileFetchFailed(state: State, sessionId: string, now: number,
  * The user's data at `provider` was erased (they removed the app, or asked for deletion): a success message
  * still waiting to be shown names their account there, so it is replaced by `erased`.
  */
-export function accountErased(state: State, provider: ProviderId, erased: DiscordMessage): State {
+export function accountErased(state: State, provider: ProviderId, erased: (edit: FinalEdit) => DiscordMessage): State {
   const names = (edit: FinalEdit) => edit.kind === 'success' && edit.provider === provider;
   if (!state.outbox.some(names)) return state;
   return {
     ...state,
-    outbox: state.outbox.map((edit) => (names(edit) ? { ...edit, kind: 'erased', message: erased, revision: edit.revision + 1, failures: 0 } : edit)),
+    outbox: state.outbox.map((edit) => (names(edit) ? { ...edit, kind: 'erased', message: erased(edit), revision: edit.revision + 1, failures: 0 } : edit)),
   };
 }
 
@@ -531,6 +536,7 @@ export function logoutDone(state: State, jobId: string, message: DiscordMessage)
     revision: 0,
     applicationId: job.applicationId,
     interactionToken: job.interactionToken,
+    locale: job.locale,
     startedAt: job.startedAt,
     message,
     failures: 0,

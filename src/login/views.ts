@@ -5,8 +5,13 @@
 import type { APIEmbed, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord-api-types/v10';
 import { ButtonStyle, ComponentType } from '../discord/constants.ts';
 import { escapeMarkdown, truncate } from '../discord/messages.ts';
+import type { Translator } from '../i18n/catalog.ts';
+import { translatorFor, type Locale } from '../i18n/locales.ts';
 import type { Identity, RevokeOutcome } from '../providers/types.ts';
 import type { Conclusion, DeviceCode, Session } from './session.ts';
+
+/** The translator for a session's stored locale (a catalog's tag; English for anything else). */
+export const sessionTranslator = (session: Pick<Session, 'locale'>) => translatorFor(session.locale as Locale);
 
 export type DiscordMessage = RESTPatchAPIWebhookWithTokenMessageJSONBody;
 
@@ -23,9 +28,6 @@ export function parseCancelCustomId(customId: string): { discordUserId: string; 
 }
 
 const EMBED_TITLE_MAX = 256;
-const SUCCESS_TITLE_PREFIX = 'Logged in as ';
-// Escaping can double a name's length, so cut the name before escaping: a cut after it could split an escape.
-const SUCCESS_TITLE_NAME_MAX = Math.floor((EMBED_TITLE_MAX - SUCCESS_TITLE_PREFIX.length) / 2);
 
 /** `https://www.facebook.com/device` -> `facebook.com/device`: what the user is told to type. */
 export function displayAddress(verificationUri: string): string {
@@ -45,30 +47,28 @@ const providerName = (session: Session) => escapeMarkdown(session.providerName);
  * (where the provider has one) and a Cancel button.
  */
 export function codeMessage(session: Session, device: DeviceCode, browserUrl?: string): DiscordMessage {
+  const t = sessionTranslator(session);
   const address = displayAddress(device.verificationUri);
+  const provider = session.providerName;
   return {
     content: '',
     allowed_mentions: noMentions,
     embeds: [
       {
-        title: truncate(`Log in with ${session.providerName}`, EMBED_TITLE_MAX),
+        title: truncate(t.t('code.title', { provider }), EMBED_TITLE_MAX),
         color: session.providerColor,
-        description: `On your phone or computer, go to **${escapeMarkdown(address)}** and enter this code:\n\`\`\`\n${device.userCode}\n\`\`\``,
-        fields: [{ name: 'Code expires', value: `<t:${unixSeconds(device.expiresAt)}:R>`, inline: true }],
-        footer: {
-          text: `Logging in links your ${session.providerName} name and picture to your Discord account for this bot. Only you can see this message.`,
-        },
+        description: `${t.t('code.description', { address: escapeMarkdown(address) })}\n\`\`\`\n${device.userCode}\n\`\`\``,
+        fields: [{ name: t.t('code.expires'), value: `<t:${unixSeconds(device.expiresAt)}:R>`, inline: true }],
+        footer: { text: t.t('code.footer', { provider }) },
       },
     ],
     components: [
       {
         type: ComponentType.ActionRow,
         components: [
-          { type: ComponentType.Button, style: ButtonStyle.Link, label: `Open ${truncate(address, 60)}`, url: verificationLink(device) },
-          ...(browserUrl
-            ? [{ type: ComponentType.Button, style: ButtonStyle.Link, label: truncate(`Sign in with ${session.providerName} in the browser`, 80), url: browserUrl } as const]
-            : []),
-          { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Cancel', custom_id: cancelCustomId(session.discordUserId, session.id) },
+          { type: ComponentType.Button, style: ButtonStyle.Link, label: truncate(t.t('code.open', { address: truncate(address, 60) }), 80), url: verificationLink(device) },
+          ...(browserUrl ? [{ type: ComponentType.Button, style: ButtonStyle.Link, label: truncate(t.t('code.browser', { provider }), 80), url: browserUrl } as const] : []),
+          { type: ComponentType.Button, style: ButtonStyle.Secondary, label: truncate(t.t('code.cancel'), 80), custom_id: cancelCustomId(session.discordUserId, session.id) },
         ],
       },
     ],
@@ -80,8 +80,9 @@ export function codeMessage(session: Session, device: DeviceCode, browserUrl?: s
  * token): the user must still be able to log in.
  */
 export function minimalCodeMessage(session: Session, device: DeviceCode): DiscordMessage {
+  const t = sessionTranslator(session);
   return {
-    content: `Log in with ${providerName(session)}: open ${verificationLink(device)} and enter the code ${device.userCode}`,
+    content: t.t('code.plain', { provider: escapeMarkdown(session.providerName), url: verificationLink(device), code: device.userCode }),
     allowed_mentions: noMentions,
     embeds: [],
     components: [],
@@ -89,21 +90,24 @@ export function minimalCodeMessage(session: Session, device: DeviceCode): Discor
 }
 
 function notice(title: string, description: string, color: number): DiscordMessage {
-  return { content: '', allowed_mentions: noMentions, embeds: [{ title, description, color }], components: [] };
+  return { content: '', allowed_mentions: noMentions, embeds: [{ title: truncate(title, EMBED_TITLE_MAX), description, color }], components: [] };
 }
 
-/** A line for the success message about what happened to earlier links (see src/links). */
+/** A line for the success message about what happened to earlier links (see src/links/link-note.ts). */
 export type LinkNote = string | undefined;
 
-export function successMessage(session: Pick<Session, 'providerName'>, identity: Pick<Identity, 'name' | 'avatarUrl'>, note: LinkNote): DiscordMessage {
-  const name = escapeMarkdown(identity.name);
+export function successMessage(session: Pick<Session, 'providerName' | 'locale'>, identity: Pick<Identity, 'name' | 'avatarUrl'>, note: LinkNote): DiscordMessage {
+  const t = sessionTranslator(session);
+  // Escaping can double a name's length, so the name is cut before escaping (a cut after could split an escape),
+  // to at most half of what the title leaves for it.
+  const room = Math.floor((EMBED_TITLE_MAX - t.t('success.title', { name: '' }).length) / 2);
   const embed: APIEmbed = {
-    title: `${SUCCESS_TITLE_PREFIX}${escapeMarkdown(truncate(identity.name, SUCCESS_TITLE_NAME_MAX))}`,
+    title: t.t('success.title', { name: escapeMarkdown(truncate(identity.name, room)) }),
     color: GREEN,
     description: [
-      `Your Discord account is now linked to the ${escapeMarkdown(session.providerName)} account **${truncate(name, 200)}**.`,
+      t.t('success.description', { provider: escapeMarkdown(session.providerName), name: truncate(escapeMarkdown(identity.name), 200) }),
       note,
-      'Use `/whoami` to see your links and `/logout` to remove one.',
+      t.t('success.footer'),
     ]
       .filter(Boolean)
       .join('\n'),
@@ -113,46 +117,28 @@ export function successMessage(session: Pick<Session, 'providerName'>, identity:
 }
 
 /** Replaces a success message not yet shown when the user's data at that provider is erased before it could be. */
-export const erasedMessage = (providerName: string): DiscordMessage =>
-  notice(
-    `${providerName} link removed`,
-    `Your ${escapeMarkdown(providerName)} link and data were deleted (you removed the app or asked ${escapeMarkdown(providerName)} to delete your data).`,
-    GREY,
-  );
-
-export const cancelledMessage = (): DiscordMessage => notice('Login cancelled', 'Nothing was linked. Use `/login` to start again.', GREY);
-
-function failureText(reason: Extract<Conclusion, { kind: 'failed' }>['reason'], name: string): string {
-  switch (reason) {
-    case 'provider-unavailable':
-      return `${name} is not answering right now. Please try \`/login\` again in a few minutes.`;
-    case 'provider-rejected':
-      return `${name} refused to start a login for this bot. The bot's operator has been told; please try again later.`;
-    case 'provider-error':
-      return `${name} answered with an error, so the login stopped and nothing was linked. Please run \`/login\` again.`;
-    case 'code-rejected':
-      return `${name} no longer accepts this login's code (its answer may have been lost on the way), so nothing was linked. Please run \`/login\` again.`;
-    case 'profile-unavailable':
-      return `${name} approved the login, but your profile could not be read, so nothing was linked. Please run \`/login\` again.`;
-    case 'link-unavailable':
-      return `${name} approved the login, but the link could not be saved. Please run \`/login\` again in a moment.`;
-  }
+export function erasedMessage(t: Translator, providerName: string): DiscordMessage {
+  const provider = escapeMarkdown(providerName);
+  return notice(t.t('erased.title', { provider: providerName }), t.t('erased.description', { provider }), GREY);
 }
+
+export const cancelledMessage = (t: Translator): DiscordMessage => notice(t.t('cancelled.title'), t.t('cancelled.description'), GREY);
 
 /** The final message of a login that ended without success (or, for success, the message built beforehand). */
 export function conclusionMessage(conclusion: Conclusion, session: Session): DiscordMessage {
-  const name = providerName(session);
+  const t = sessionTranslator(session);
+  const provider = escapeMarkdown(session.providerName);
   switch (conclusion.kind) {
     case 'success':
       return conclusion.message;
     case 'declined':
-      return notice('Login declined', `The login was declined on ${name}, so nothing was linked. Use \`/login\` to try again.`, GREY);
+      return notice(t.t('declined.title'), t.t('declined.description', { provider }), GREY);
     case 'expired':
-      return notice('Code expired', 'That code expired before it was used. Use `/login` to get a new one.', GREY);
+      return notice(t.t('expired.title'), t.t('expired.description'), GREY);
     case 'replaced':
-      return notice('Login replaced', 'You started a newer `/login`, so this code no longer works. Use the newest message.', GREY);
+      return notice(t.t('replaced.title'), t.t('replaced.description'), GREY);
     case 'failed':
-      return notice('Login failed', failureText(conclusion.reason, name), RED);
+      return notice(t.t('failed.title'), t.t(`failed.${conclusion.reason}`, { provider }), RED);
   }
 }
 
@@ -168,43 +154,31 @@ export interface ProviderLook {
   appSettingsUrl: string | undefined;
 }
 
-function removeItYourself(provider: ProviderLook): string {
-  return provider.appSettingsUrl
-    ? `please remove the app yourself at <${provider.appSettingsUrl}>`
-    : `please remove the app yourself in your ${escapeMarkdown(provider.name)} account settings`;
-}
-
-function revokeSentence(provider: ProviderLook, outcome: RevokeOutcome): string {
-  const name = escapeMarkdown(provider.name);
+function revokeSentence(t: Translator, look: ProviderLook, outcome: RevokeOutcome): string {
+  const provider = escapeMarkdown(look.name);
+  const remove = look.appSettingsUrl ? t.t('logout.removeAt', { url: look.appSettingsUrl }) : t.t('logout.removeInSettings', { provider });
   switch (outcome.kind) {
     case 'revoked':
-      return `${name} confirmed that this app no longer has access to your ${name} account.`;
+      return t.t('revoke.revoked', { provider });
     case 'refused':
-      return (
-        `${name} refused to remove this app's access (HTTP ${outcome.status}` +
-        `${outcome.code !== undefined ? `, error ${outcome.code}` : ''}), so ${removeItYourself(provider)}.`
-      );
+      return outcome.code !== undefined
+        ? t.t('revoke.refusedCode', { provider, status: String(outcome.status), code: String(outcome.code), remove })
+        : t.t('revoke.refused', { provider, status: String(outcome.status), remove });
     case 'provider-error':
-      return `${name} answered with an error (HTTP ${outcome.status}), so it may still give this app access; ${removeItYourself(provider)}.`;
+      return t.t('revoke.error', { provider, status: String(outcome.status), remove });
     case 'timeout':
-      return (
-        `${name} did not answer within ${outcome.timeoutMs / 1000} s, so it is unknown whether it removed this ` +
-        `app's access; to be sure, ${removeItYourself(provider)}.`
-      );
+      return t.t('revoke.timeout', { provider, seconds: t.seconds(outcome.timeoutMs / 1000), remove });
     case 'unreachable':
-      return `${name} could not be reached, so ${removeItYourself(provider)}.`;
+      return t.t('revoke.unreachable', { provider, remove });
     case 'not-supported':
-      return `This bot keeps no access to your ${name} account; if ${name} still lists this app, ${removeItYourself(provider)}.`;
+      return t.t('revoke.notSupported', { provider, remove });
   }
 }
 
-export const notLinkedMessage = (provider: ProviderLook): DiscordMessage =>
-  plain(
-    `You are not logged in with ${escapeMarkdown(provider.name)}: no ${escapeMarkdown(provider.name)} account is linked to your Discord account, so there was nothing to remove.`,
-  );
+export const notLinkedMessage = (t: Translator, look: ProviderLook): DiscordMessage => plain(t.t('logout.notLinked', { provider: escapeMarkdown(look.name) }));
 
 /** What /logout did: the link is gone here; whether the provider confirmed the revocation. */
-export function logoutMessage(provider: ProviderLook, unlinked: { name: string }, outcome: RevokeOutcome): DiscordMessage {
-  const name = escapeMarkdown(truncate(unlinked.name, 200));
-  return plain(`Logged out: your link to the ${escapeMarkdown(provider.name)} account **${name}** is deleted here.\n${revokeSentence(provider, outcome)}`);
+export function logoutMessage(t: Translator, look: ProviderLook, unlinked: { name: string }, outcome: RevokeOutcome): DiscordMessage {
+  const done = t.t('logout.done', { provider: escapeMarkdown(look.name), name: escapeMarkdown(truncate(unlinked.name, 200)) });
+  return plain(`${done}\n${revokeSentence(t, look, outcome)}`);
 }

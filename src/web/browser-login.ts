@@ -7,7 +7,9 @@
  */
 import { isLoopback, siteSetting } from '../config.ts';
 import type { Env } from '../env.ts';
-import { html, htmlPage } from '../html.ts';
+import { html, htmlPage, htmlText } from '../html.ts';
+import type { Translator } from '../i18n/catalog.ts';
+import { pageTranslator } from '../i18n/locales.ts';
 import { callbackUrl } from '../login/login-session.ts';
 import { enabledProvider, isProviderId } from '../providers/registry.ts';
 import type { Provider } from '../providers/types.ts';
@@ -30,22 +32,29 @@ function sessionFor(env: Env, handle: string | null) {
   }
 }
 
-const page = (status: number, title: string, text: string) => htmlPage(status, title, html`<p>${text}</p>`, NO_STORE);
-
-const pages = {
-  notOffered: () => page(404, 'No such login', 'This bot offers no browser login for this provider.'),
-  notSetUp: () => page(503, 'Not set up yet', "This bot's browser login is not set up yet; the operator can see why in the Worker logs."),
-  badLink: () => page(400, 'This link is not valid', 'This link is incomplete or damaged. Use the button in your Discord message again, or run /login.'),
-  used: () => page(400, 'This link was already used', 'Each sign-in link works once. Run /login in Discord for a new one.'),
-  finished: () => page(409, 'This login already finished', 'This login has already ended (it completed, was cancelled or replaced, or expired). You can close this tab and go back to Discord.'),
-  wrongBrowser: () =>
-    page(400, 'Not the browser that started', 'This sign-in was started in another browser (or its cookie expired). Use the button in your Discord message again, in this browser.'),
-  declined: (name: string) => page(400, 'Login declined', `You declined on ${name}, so nothing was linked. You can close this tab; run /login in Discord to try again.`),
-  failed: (name: string) => page(502, 'Login failed', `${name} did not complete the sign-in, so nothing was linked. You can close this tab; run /login in Discord to try again.`),
-  signedIn: (name: string, providerName: string) =>
-    htmlPage(200, `Signed in as ${name}`, html`<p>Your Discord account is now linked to the ${providerName} account <strong>${name}</strong>.</p>
-<p>You can close this tab and go back to Discord.</p>`, NO_STORE),
-};
+/** The pages of the browser login, in the browser's language. */
+function pagesIn(t: Translator) {
+  const page = (status: number, title: string, text: string) => htmlPage(status, title, html`<p>${text}</p>`, NO_STORE, t.locale);
+  return {
+    notOffered: () => page(404, t.t('page.notOffered.title'), t.t('page.notOffered.text')),
+    notSetUp: () => page(503, t.t('page.notSetUp.title'), t.t('page.notSetUp.text')),
+    badLink: () => page(400, t.t('page.badLink.title'), t.t('page.badLink.text')),
+    used: () => page(400, t.t('page.used.title'), t.t('page.used.text')),
+    finished: () => page(409, t.t('page.finished.title'), t.t('page.finished.text')),
+    wrongBrowser: () => page(400, t.t('page.wrongBrowser.title'), t.t('page.wrongBrowser.text')),
+    declined: (provider: string) => page(400, t.t('page.declined.title'), t.t('page.declined.text', { provider })),
+    failed: (provider: string) => page(502, t.t('page.failed.title'), t.t('page.failed.text', { provider })),
+    signedIn: (name: string, provider: string) =>
+      htmlPage(
+        200,
+        t.t('page.signedIn.title', { name }),
+        html`<p>${htmlText(t.t('page.signedIn.text'), { provider, name: html`<strong>${name}</strong>` })}</p>
+<p>${t.t('page.signedIn.close')}</p>`,
+        NO_STORE,
+        t.locale,
+      ),
+  };
+}
 
 function browserProvider(env: Env, id: string): Provider | undefined {
   const provider = isProviderId(id) ? enabledProvider(env, id) : undefined;
@@ -62,6 +71,7 @@ function cookieValue(request: Request): string | undefined {
 
 /** GET /auth/<provider>/start?t=<ticket> */
 export async function browserLoginStart(request: Request, env: Env, providerId: string): Promise<Response> {
+  const pages = pagesIn(pageTranslator(request));
   const provider = browserProvider(env, providerId);
   if (!provider) return pages.notOffered();
   const site = siteSetting(env);
@@ -105,6 +115,7 @@ export async function browserLoginStart(request: Request, env: Env, providerId: 
 
 /** GET /auth/<provider>/callback?code&state (or ?error&state) */
 export async function browserLoginCallback(request: Request, env: Env, providerId: string): Promise<Response> {
+  const pages = pagesIn(pageTranslator(request));
   const provider = browserProvider(env, providerId);
   if (!provider) return pages.notOffered();
   const url = new URL(request.url);

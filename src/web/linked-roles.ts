@@ -6,7 +6,9 @@
  * connection, then says what it did. Every page: no scripts, a CSP that forbids them, no Referer (the URL carries
  * the code), never cached. The only redirect goes to the configured Discord URL, never to anything from a request.
  */
-import { html, htmlPage, type Html } from '../html.ts';
+import { html, htmlPage, htmlText, type Html } from '../html.ts';
+import type { Translator } from '../i18n/catalog.ts';
+import { pageTranslator } from '../i18n/locales.ts';
 import type { Env } from '../env.ts';
 import { enabledProviders } from '../providers/registry.ts';
 import { authorizeUrl, currentUser, exchangeCode, type DiscordIdentity } from '../linked-roles/discord-oauth.ts';
@@ -37,22 +39,19 @@ function cookieValue(request: Request): string | undefined {
 }
 
 /** A page that also clears the state cookie: whatever happened, that state is done. */
-const page = (settings: LinkedRolesSettings, status: number, title: string, body: Html) =>
-  htmlPage(status, title, body, { ...NO_STORE, 'set-cookie': cookie(settings, '', 0) });
+const page = (t: Translator, settings: LinkedRolesSettings, status: number, title: string, body: Html) =>
+  htmlPage(status, title, body, { ...NO_STORE, 'set-cookie': cookie(settings, '', 0) }, t.locale);
 
-const AGAIN = html`<p>To try again, open <strong>Linked Roles</strong> from the server's menu in Discord.</p>`;
-const refused = (settings: LinkedRolesSettings, title: string, text: Html | string) => page(settings, 400, title, html`<p>${text}</p>${AGAIN}`);
+const again = (t: Translator) => html`<p>${t.t('roles.again')}</p>`;
+const refused = (t: Translator, settings: LinkedRolesSettings, title: string, text: Html | string) => page(t, settings, 400, title, html`<p>${text}</p>${again(t)}`);
 
-const notSetUp = () =>
-  htmlPage(503, 'Not set up yet', html`<p>Linked Roles are not set up on this bot yet; the operator can see why in the Worker logs.</p>`, {
-    ...NO_STORE,
-    'retry-after': '3600',
-  });
+const notSetUp = (t: Translator) =>
+  htmlPage(503, t.t('page.notSetUp.title'), html`<p>${t.t('roles.notSetUp')}</p>`, { ...NO_STORE, 'retry-after': '3600' }, t.locale);
 
 /** GET /linked-roles: to Discord's consent page, with a fresh state in the URL and in a cookie. */
-export async function startLinkedRoles(env: Env): Promise<Response> {
+export async function startLinkedRoles(request: Request, env: Env): Promise<Response> {
   const setting = linkedRolesPageSetting(env);
-  if (!setting.ok) return notSetUp();
+  if (!setting.ok) return notSetUp(pageTranslator(request));
   const settings = setting.value;
   const state = await newState(settings.keys.current, Date.now());
   return new Response(null, {
@@ -67,48 +66,47 @@ export async function startLinkedRoles(env: Env): Promise<Response> {
 }
 
 /** Everything the callback checks before it talks to Discord: the code, or the page that refuses. */
-async function checkCallback(request: Request, env: Env, settings: LinkedRolesSettings): Promise<string | Response> {
+async function checkCallback(request: Request, env: Env, t: Translator, settings: LinkedRolesSettings): Promise<string | Response> {
   const query = new URL(request.url).searchParams;
   const error = query.get('error');
-  if (error === 'access_denied') return refused(settings, 'Nothing was changed', 'You cancelled on Discord, so the bot has no access to your Linked Roles.');
-  if (error !== null) return refused(settings, 'Discord did not authorize the bot', html`Discord answered <code>${error.slice(0, 100)}</code>.`);
+  if (error === 'access_denied') return refused(t, settings, t.t('roles.cancelled.title'), t.t('roles.cancelled.text'));
+  if (error !== null) return refused(t, settings, t.t('roles.refused.title'), htmlText(t.t('roles.refused.text'), { error: html`<code>${error.slice(0, 100)}</code>` }));
   const state = query.get('state');
   const code = query.get('code');
-  if (!state || !code) return refused(settings, 'This link is incomplete', "Discord's answer should carry a code and a state.");
-  if (state !== cookieValue(request)) {
-    return refused(settings, 'Not the browser that started', 'This answer must come back, within 10 minutes, to the browser that opened Linked Roles, with cookies allowed.');
-  }
+  if (!state || !code) return refused(t, settings, t.t('roles.incomplete.title'), t.t('roles.incomplete.text'));
+  if (state !== cookieValue(request)) return refused(t, settings, t.t('roles.wrongBrowser.title'), t.t('roles.wrongBrowser.text'));
   const now = Date.now();
   const checked = await verifyState(settings.keys.current, state, now);
   if (!checked.ok) {
     return checked.why === 'expired'
-      ? refused(settings, 'This link has expired', 'Finish within 10 minutes of opening Linked Roles.')
-      : refused(settings, 'This link is not valid', 'It was not made by this bot.');
+      ? refused(t, settings, t.t('roles.expired.title'), t.t('roles.expired.text'))
+      : refused(t, settings, t.t('roles.invalid.title'), t.t('roles.invalid.text'));
   }
-  if (!(await spendState(env.DB, state, checked.expiresAtMs, now))) return refused(settings, 'This link was already used', 'Each link works once.');
+  if (!(await spendState(env.DB, state, checked.expiresAtMs, now))) return refused(t, settings, t.t('roles.used.title'), t.t('roles.used.text'));
   return code;
 }
 
-function discordFailed(settings: LinkedRolesSettings, reason: string): Response {
+function discordFailed(t: Translator, settings: LinkedRolesSettings, reason: string): Response {
   console.error(`linked roles: the callback failed: ${reason}`);
-  return page(settings, 502, 'Discord did not answer as expected', html`<p>Discord did not complete the connection. Nothing was stored.</p>${AGAIN}`);
+  return page(t, settings, 502, t.t('roles.discordFailed.title'), html`<p>${t.t('roles.discordFailed.text')}</p>${again(t)}`);
 }
 
 /** GET /linked-roles/callback?code&state (or ?error=access_denied). */
 export async function linkedRolesCallback(request: Request, env: Env): Promise<Response> {
+  const t = pageTranslator(request);
   const setting = linkedRolesPageSetting(env);
-  if (!setting.ok) return notSetUp();
+  if (!setting.ok) return notSetUp(t);
   const settings = setting.value;
-  const code = await checkCallback(request, env, settings);
+  const code = await checkCallback(request, env, t, settings);
   if (code instanceof Response) return code;
 
   const now = Date.now();
   const exchanged = await exchangeCode(settings, code, now);
-  if (exchanged.kind === 'invalid_grant') return refused(settings, 'This authorization was not accepted', "Discord says its code is used or expired. Nothing was stored.");
-  if (exchanged.kind !== 'ok') return discordFailed(settings, exchanged.reason);
+  if (exchanged.kind === 'invalid_grant') return refused(t, settings, t.t('roles.notAccepted.title'), t.t('roles.notAccepted.text'));
+  if (exchanged.kind !== 'ok') return discordFailed(t, settings, exchanged.reason);
   const me = await currentUser(settings, exchanged.grant.accessToken);
-  if (me.kind === 'unauthorized') return discordFailed(settings, 'GET /oauth2/@me: HTTP 401');
-  if (me.kind !== 'ok') return discordFailed(settings, me.reason);
+  if (me.kind === 'unauthorized') return discordFailed(t, settings, 'GET /oauth2/@me: HTTP 401');
+  if (me.kind !== 'ok') return discordFailed(t, settings, me.reason);
   const user = me.value;
   // A grant stored earlier is replaced, not revoked: at Discord, revoking any token of a user ends every one of
   // their tokens for this app, the new ones included.
@@ -122,34 +120,37 @@ export async function linkedRolesCallback(request: Request, env: Env): Promise<R
   }
   // A user with no link yet may finish in this browser: a login of their own, begun here, for the buttons.
   const noLinkYet = pushed.kind === 'pushed' && !pushed.connection.metadata[LINKED_SINCE_KEY];
-  const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, 'en-US') : undefined;
-  return resultPage(env, settings, user, pushed, web?.kind === 'started' ? web.ticket : undefined);
+  const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, t.locale) : undefined;
+  return resultPage(t, env, settings, user, pushed, web?.kind === 'started' ? web.ticket : undefined);
 }
 
 /** "Continue with <Provider>" for every provider with a browser login, each starting the same web login. */
-function continueButtons(env: Env, settings: LinkedRolesSettings, ticket: string) {
+function continueButtons(t: Translator, env: Env, settings: LinkedRolesSettings, ticket: string) {
   const base = settings.redirectUri.replace(/\/linked-roles\/callback$/, '');
   const links = enabledProviders(env)
     .filter((p) => p.browser)
-    .map((p) => html`<li><a href="${base}/auth/${p.id}/start?t=${ticket}">Continue with ${p.name}</a></li>`);
-  return html`<p>Or link one now, in this browser:</p><ul class="buttons">${links}</ul>`;
+    .map((p) => html`<li><a href="${base}/auth/${p.id}/start?t=${ticket}">${t.t('roles.continue', { provider: p.name })}</a></li>`);
+  return html`<p>${t.t('roles.continue.intro')}</p><ul class="buttons">${links}</ul>`;
 }
 
-function resultPage(env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult, ticket?: string): Response {
+function resultPage(t: Translator, env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult, ticket?: string): Response {
   const whom = user.globalName ? html`<strong>${user.globalName}</strong> (@${user.username})` : html`<strong>@${user.username}</strong>`;
   if (pushed.kind !== 'pushed') {
-    const later = pushed.kind === 'retry' ? 'Open Linked Roles again in a minute to send it.' : 'The operator can see why in the Worker logs.';
-    return page(settings, 502, 'Connected, but not updated yet', html`<p>You are connected as ${whom}, but Discord did not take the update just now. ${later}</p>`);
+    const later = t.t(pushed.kind === 'retry' ? 'roles.retryLater' : 'roles.seeLogs');
+    return page(t, settings, 502, t.t('roles.notUpdated.title'), html`<p>${htmlText(t.t('roles.notUpdated.text'), { user: whom })} ${later}</p>`);
   }
   const { metadata } = pushed.connection;
   const since = metadata[LINKED_SINCE_KEY];
-  const rows = providersWithRecords(enabledProviders(env)).map((p) => html`<li>${p.name} account linked: <strong>${metadata[p.id] === '1' ? 'yes' : 'no'}</strong></li>`);
-  const summary = html`<ul>${rows}${since ? html`<li>Linked since: <strong>${since.slice(0, 10)}</strong></li>` : ''}</ul>`;
+  const rows = providersWithRecords(enabledProviders(env)).map(
+    (p) => html`<li>${htmlText(t.t('roles.linked'), { provider: p.name, answer: html`<strong>${t.t(metadata[p.id] === '1' ? 'roles.yes' : 'roles.no')}</strong>` })}</li>`,
+  );
+  const sinceRow = since ? html`<li>${htmlText(t.t('roles.since'), { date: html`<strong>${since.slice(0, 10)}</strong>` })}</li>` : '';
+  const summary = html`<ul>${rows}${sinceRow}</ul>`;
   // linked_since is there exactly when the user has a link at an enabled provider.
   if (!since) {
-    return page(settings, 200, 'Connected: now link an account', html`<p>You are connected as ${whom}, with no account linked yet:</p>${summary}
-<p>Run <code>/login</code> in Discord; your roles update by themselves when it succeeds.</p>${ticket ? continueButtons(env, settings, ticket) : ''}`);
+    return page(t, settings, 200, t.t('roles.noLink.title'), html`<p>${htmlText(t.t('roles.noLink.text'), { user: whom })}</p>${summary}
+<p>${t.t('roles.noLink.howTo')}</p>${ticket ? continueButtons(t, env, settings, ticket) : ''}`);
   }
-  return page(settings, 200, 'Verified', html`<p>You are verified as ${whom}. Discord now sees:</p>${summary}
-<p>You can close this page and take the role in Discord; <code>/login</code> and <code>/logout</code> keep it current.</p>`);
+  return page(t, settings, 200, t.t('roles.verified.title'), html`<p>${htmlText(t.t('roles.verified.text'), { user: whom })}</p>${summary}
+<p>${t.t('roles.verified.close')}</p>`);
 }

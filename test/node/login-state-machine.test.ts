@@ -358,13 +358,13 @@ describe('login state machine: erasure', () => {
     state = loginSucceeded(state, 's1', { content: 'Logged in as Ada' }, render);
     state = started('s2', T0 + 7_000, state);
     state = pollAnswered(deviceCodeIssued(state, 's2', device, T0 + 7_000), 's2', { kind: 'declined' }, T0 + 7_000, render);
-    const erased = accountErased(state, 'facebook', { content: 'erased' });
+    const erased = accountErased(state, 'facebook', () => ({ content: 'erased' }));
     expect(erased.outbox.map((e) => [e.id, e.kind, e.message.content])).toEqual([
       ['s1', 'erased', 'erased'],
       ['s2', 'declined', 'declined'],
     ]);
     expect(JSON.stringify(erased)).not.toContain('Ada');
-    expect(accountErased(erased, 'facebook', { content: 'again' })).toBe(erased);
+    expect(accountErased(erased, 'facebook', () => ({ content: 'again' }))).toBe(erased);
   });
 });
 
@@ -386,7 +386,7 @@ describe('login state machine: the /login rate limit', () => {
 });
 
 describe('login state machine: /logout', () => {
-  const job = { id: 'j1', provider: 'facebook' as const, discordUserId: '111111111111111111', applicationId: '123', interactionToken: 'token-j1', startedAt: T0 };
+  const job = { id: 'j1', provider: 'facebook' as const, discordUserId: '111111111111111111', applicationId: '123', interactionToken: 'token-j1', locale: 'en', startedAt: T0 };
 
   it('a logout is done first, then its outcome is owed to its reply', () => {
     let state = logoutRequested(polling(), job);
@@ -409,7 +409,7 @@ describe('login state machine: a final edit replaced while in flight', () => {
   it("the answer to the older message's edit does not remove the newer message", () => {
     const succeeded = loginSucceeded(pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render), 's1', { content: 'Logged in as Ada' }, render);
     const sent = succeeded.outbox[0]!;
-    const erased = accountErased(succeeded, 'facebook', { content: 'erased' });
+    const erased = accountErased(succeeded, 'facebook', () => ({ content: 'erased' }));
     const afterOldAnswer = finalEditDone(erased, sent.id, sent.revision, { kind: 'ok' }, T0 + 7_000);
     expect(afterOldAnswer.outbox.map((e) => [e.kind, e.message.content, e.revision])).toEqual([['erased', 'erased', 1]]);
     expectNothingOwed(finalEditDone(afterOldAnswer, sent.id, 1, { kind: 'ok' }, T0 + 7_100));

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { escapeMarkdown } from '../../src/discord/messages.ts';
 import { facebookVerificationLink } from '../../src/providers/facebook.ts';
 import type { RevokeOutcome } from '../../src/providers/types.ts';
+import { translatorFor } from '../../src/i18n/locales.ts';
 import type { Conclusion, DeviceCode, FailureReason, Session } from '../../src/login/session.ts';
+
+const en = translatorFor('en');
 import {
   cancelCustomId,
   cancelledMessage,
@@ -173,11 +176,11 @@ describe('login messages', () => {
     const look = { name: 'Facebook', appSettingsUrl: 'https://www.facebook.com/settings?tab=applications' };
     const messages = [
       minimalCodeMessage(session, device),
-      cancelledMessage(),
-      erasedMessage('Facebook'),
-      notLinkedMessage(look),
-      ...outcomes.map((outcome) => logoutMessage(look, { name: '*'.repeat(500) }, outcome)),
-      ...outcomes.map((outcome) => logoutMessage({ name: 'Example SSO', appSettingsUrl: undefined }, { name: 'x' }, outcome)),
+      cancelledMessage(en),
+      erasedMessage(en, 'Facebook'),
+      notLinkedMessage(en, look),
+      ...outcomes.map((outcome) => logoutMessage(en, look, { name: '*'.repeat(500) }, outcome)),
+      ...outcomes.map((outcome) => logoutMessage(en, { name: 'Example SSO', appSettingsUrl: undefined }, { name: 'x' }, outcome)),
     ];
     for (const message of messages) {
       expectWithinDiscordLimits(message);

@@ -111,7 +111,7 @@ describe('the callback, when all is well', () => {
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toContain('Connected: now link an account');
-    expect(page).toContain('Run <code>/login</code> in Discord; your roles update by themselves when it succeeds.');
+    expect(page).toContain('Run /login in Discord; your roles update by themselves when it succeeds.');
     expect(bed.net().to(R.putConnection)[0]!.json).toEqual({
       platform_name: 'Linked accounts',
       metadata: { facebook: '0', github: '0', google: '0', microsoft: '0' },
@@ -168,7 +168,7 @@ describe('the callback refuses bad input: 400, nothing stored, nothing sent to D
     expect(response.status).toBe(400);
     const page = await response.text();
     expect(page).toContain(`<title>${title}</title>`);
-    expect(page).toContain('open <strong>Linked Roles</strong>');
+    expect(page).toContain('open Linked Roles from the server');
     expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
     expect(response.headers.get('set-cookie')).toMatch(/^linked_roles_state=; Max-Age=0;/);
     expect(bed.net().requests).toEqual([]);

@@ -4,7 +4,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { translatorFor } from '../../src/i18n/locales.ts';
 import { linkNote } from '../../src/links/link-note.ts';
+
+const en = translatorFor('en');
 import { findLinks, linkAccount, unlink } from '../../src/links/store.ts';
 import type { ProviderId } from '../../src/providers/types.ts';
 import { clearDatabase, linkOf, linkOfAccount } from '../support/worker/database.ts';
@@ -140,15 +143,15 @@ describe('the migration from Facebook-only links', () => {
 
 describe('linkNote: the line the login message adds', () => {
   it('says nothing for a first link or a refresh', () => {
-    expect(linkNote('Facebook', { kind: 'new' })).toBeUndefined();
-    expect(linkNote('Facebook', { kind: 'refreshed' })).toBeUndefined();
+    expect(linkNote(en, 'Facebook', { kind: 'new' })).toBeUndefined();
+    expect(linkNote(en, 'Facebook', { kind: 'refreshed' })).toBeUndefined();
   });
 
   it('mentions a replaced account and the Discord user an account was taken from', () => {
-    expect(linkNote('Facebook', { kind: 'relinked' })).toBe('This replaces the Facebook account you had linked before.');
-    expect(linkNote('GitHub', { kind: 'new', movedFromDiscordUserId: ALICE })).toBe(
+    expect(linkNote(en, 'Facebook', { kind: 'relinked' })).toBe('This replaces the Facebook account you had linked before.');
+    expect(linkNote(en, 'GitHub', { kind: 'new', movedFromDiscordUserId: ALICE })).toBe(
       `This GitHub account was linked to another Discord account (<@${ALICE}>); that link is removed.`,
     );
-    expect(linkNote('Facebook', { kind: 'relinked', movedFromDiscordUserId: ALICE })?.split('\n')).toHaveLength(2);
+    expect(linkNote(en, 'Facebook', { kind: 'relinked', movedFromDiscordUserId: ALICE })?.split('\n')).toHaveLength(2);
   });
 });

@@ -107,7 +107,7 @@ describe('/login rate limit', () => {
     const { response } = await sendLogin(user);
     expect(await response.json()).toEqual({
       type: 4,
-      data: { content: 'You started several logins in the last minute. Please wait 30 s, then use `/login` again.', flags: 64 },
+      data: { content: 'You started several logins in the last minute. Please wait 30 seconds, then use `/login` again.', flags: 64 },
     });
     await runAlarm(user);
     // Only the third login's device code is asked for: the refused start changed nothing.

@@ -17,7 +17,7 @@ describe('/login: start', () => {
     expect(bed.net().requests).toHaveLength(0);
     expect(await scheduledAlarm(user)).toBe(T0);
     const state = await storedState(user);
-    expect(state?.current).toMatchObject({ discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, locale: 'en-US', startedAt: T0 });
+    expect(state?.current).toMatchObject({ discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, locale: 'en', startedAt: T0 });
   });
 
   it('the first alarm asks Facebook for a code (exact form body) and edits the reply into the code message', async () => {

@@ -89,7 +89,7 @@ describe('/logout', () => {
     bed.net().always(REVOKE, hang);
     const content = await logout();
     expect(content).toBe(
-      `${UNLINKED}\nFacebook did not answer within 5 s, so it is unknown whether it removed this app's access; ` +
+      `${UNLINKED}\nFacebook did not answer within 5 seconds, so it is unknown whether it removed this app's access; ` +
         `to be sure, please remove the app yourself at ${SETTINGS}.`,
     );
     expect(await linkOf(user.id)).toBeNull();
@@ -122,7 +122,7 @@ describe('/logout', () => {
     expect(await response.json()).toEqual({
       type: 4,
       data: {
-        content: 'You have 2 linked accounts: `facebook` (Facebook: **Alice Liddell**), `github` (GitHub: **octocat**). Use `/logout provider:` with the one to remove.',
+        content: 'You have 2 linked accounts: `facebook` (Facebook: **Alice Liddell**) and `github` (GitHub: **octocat**). Use `/logout provider:` with the one to remove.',
         flags: 64,
       },
     });
@@ -134,7 +134,7 @@ describe('/logout', () => {
     await linkAccount(env.DB, { discordUserId: user.id, provider: 'github', subject: '583231', name: 'octocat', scopes: [], now: 2 });
     const none = await postInteraction(commandInteraction('logout', user, { options: { provider: 'google' } }));
     expect((await none.json<{ data: { content: string } }>()).data.content).toBe(
-      'You have no link called "google". Your links: `facebook` (Facebook: **Alice Liddell**), `github` (GitHub: **octocat**).',
+      'You have no link called "google". Your links: `facebook` (Facebook: **Alice Liddell**) and `github` (GitHub: **octocat**).',
     );
     const interaction = commandInteraction('logout', user, { options: { provider: 'github' } });
     expect(await (await postInteraction(interaction)).json()).toEqual({ type: 5, data: { flags: 64 } });
@@ -165,7 +165,7 @@ describe('/logout', () => {
     await runInDurableObject(sessionOf(user), async (_instance, state) => {
       await state.storage.put('state', {
         ...emptyState(),
-        logouts: [{ id: 'job1', provider: 'facebook', discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, interactionToken: 'interaction-token-restart-0001', startedAt: T0, unlinked: { subject: FACEBOOK_ID, name: 'Alice Liddell' } }],
+        logouts: [{ id: 'job1', provider: 'facebook', discordUserId: user.id, applicationId: env.DISCORD_APPLICATION_ID, interactionToken: 'interaction-token-restart-0001', locale: 'en', startedAt: T0, unlinked: { subject: FACEBOOK_ID, name: 'Alice Liddell' } }],
       });
       await state.storage.setAlarm(T0);
     });

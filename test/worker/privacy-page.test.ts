@@ -23,22 +23,22 @@ describe('GET /privacy', () => {
 
   it('names what is stored, that the access token is not, how long, and both ways to delete it', async () => {
     const page = await (await privacyPage()).text();
-    for (const stored of ['Discord user id', 'Facebook user id', 'Facebook name', 'permissions you granted', 'when you linked']) {
+    for (const stored of ['your Discord user id', "the account&#39;s id at the provider", 'its display name', 'permissions you granted', 'when you linked']) {
       expect(page).toContain(stored);
     }
-    expect(page).toMatch(/access token is <strong>not<\/strong> stored/);
+    expect(page).toContain('access token is not stored');
     expect(page).toContain('Until you remove the link');
-    expect(page).toContain('<code>/logout</code>');
+    expect(page).toContain('run /logout');
     expect(page).toContain('href="https://www.facebook.com/settings?tab=applications"');
     expect(page).toContain('365 days');
   });
 
   it('lists the Discord authorization kept for Linked Roles: encrypted, why, how long, how to end it', async () => {
     const page = await (await privacyPage()).text();
-    expect(page).toContain("Discord's access token and refresh token");
-    expect(page).toContain('encrypted (AES-256-GCM)');
+    expect(page).toContain('access and refresh tokens');
+    expect(page).toContain('encrypted under a key only the bot holds');
     expect(page).toContain('whenever your links change');
-    expect(page).toContain('The Discord authorization for Linked Roles is kept until you remove every link');
+    expect(page).toContain('The Discord authorization for Linked Roles is kept until you remove your last link');
     expect(page).toContain('User Settings › Authorized Apps');
   });
 

@@ -312,7 +312,7 @@ describe('one login per user, across providers', () => {
     expect(await response.json()).toEqual({
       type: 4,
       data: {
-        content: 'This bot offers no login called "myspace". Choose one of: `facebook` (Facebook), `github` (GitHub), `google` (Google), `microsoft` (Microsoft), `oidc` (Example SSO).',
+        content: 'This bot offers no login called "myspace". Choose one of: `facebook` (Facebook), `github` (GitHub), `google` (Google), `microsoft` (Microsoft), and `oidc` (Example SSO).',
         flags: 64,
       },
     });
