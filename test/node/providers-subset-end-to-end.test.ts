@@ -1,8 +1,9 @@
 /**
  * A deployment with only some providers set up, and each in its other configuration: GitHub without a client
- * secret, Microsoft with a tenant GUID, an OpenID provider (oidc-provider) with a confidential client
- * (client_secret_basic) whose ID tokens carry only `sub` (name and picture from userinfo), and
- * DEFAULT_PROVIDER=oidc. Facebook and Google are not set up. One Worker under `wrangler dev` for the file.
+ * secret, Google whose ID tokens name the issuer without its scheme (`accounts.google.com`, which Google documents
+ * next to `https://accounts.google.com`), Microsoft with a tenant GUID, an OpenID provider (oidc-provider) with a
+ * confidential client (client_secret_basic) whose ID tokens carry only `sub` (name and picture from userinfo),
+ * and DEFAULT_PROVIDER=oidc. Facebook is not set up. One Worker under `wrangler dev` for the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProviderStandins, type ProviderStandins } from '../../scripts/lib/provider-standins.ts';
@@ -10,6 +11,7 @@ import { workerVarsFor } from '../../scripts/lib/worker-vars.ts';
 import { startWorker, type WorkerHandle } from '../../scripts/lib/wrangler-dev.ts';
 import { startDiscordStandin, type DiscordStandin } from '../../scripts/standins/discord.ts';
 import type { GitHubStandin } from '../../scripts/standins/github.ts';
+import type { GoogleStandin } from '../../scripts/standins/google.ts';
 import type { MicrosoftStandin } from '../../scripts/standins/microsoft.ts';
 import type { OidcStandin } from '../../scripts/standins/oidc.ts';
 import { embedOf, loginShowingCode, messageTitled, userFactory, whoami } from '../support/node/login-messages.ts';
@@ -18,6 +20,7 @@ let discord: DiscordStandin;
 let standins: ProviderStandins;
 let worker: WorkerHandle;
 let github: GitHubStandin;
+let google: GoogleStandin;
 let microsoft: MicrosoftStandin;
 let oidc: OidcStandin;
 const newUser = userFactory(720_000_000_000_000_000n, 'subset');
@@ -25,11 +28,12 @@ const newUser = userFactory(720_000_000_000_000_000n, 'subset');
 beforeAll(async () => {
   discord = await startDiscordStandin();
   standins = await startProviderStandins({
-    only: ['github', 'microsoft', 'oidc'],
+    only: ['github', 'google', 'microsoft', 'oidc'],
     intervalSeconds: 1,
+    google: { idTokenIssuer: 'host' },
     oidc: { tokenEndpointAuthMethod: 'client_secret_basic', idTokenOnlySub: true },
   });
-  ({ github, microsoft, oidc } = standins as Required<ProviderStandins>);
+  ({ github, google, microsoft, oidc } = standins as Required<ProviderStandins>);
   worker = await startWorker({
     vars: (url) =>
       workerVarsFor({ discord, ...standins, githubClientSecret: false, microsoftTenant: microsoft.tenantId, defaultProvider: 'oidc', publicBaseUrl: url }),
@@ -49,26 +53,31 @@ const choices = async (typed: string) => {
   return result.choices;
 };
 
-describe('a deployment with GitHub, Microsoft and an OpenID provider only', () => {
-  it('autocomplete offers exactly the three enabled providers, filtered by what was typed', async () => {
+describe('a deployment without Facebook, each provider in its other configuration', () => {
+  it('autocomplete offers exactly the four enabled providers, filtered by what was typed', async () => {
     expect(await choices('')).toEqual([
       { name: 'GitHub', value: 'github' },
+      { name: 'Google', value: 'google' },
       { name: 'Microsoft', value: 'microsoft' },
       { name: 'OpenID', value: 'oidc' },
     ]);
     expect(await choices('o')).toEqual([
+      { name: 'Google', value: 'google' },
       { name: 'Microsoft', value: 'microsoft' },
       { name: 'OpenID', value: 'oidc' },
     ]);
     expect(await choices('face')).toEqual([]);
-    expect(await choices('goo')).toEqual([]);
+    expect(await choices('HUB')).toEqual([{ name: 'GitHub', value: 'github' }]);
   });
 
   it('/login provider:facebook (not set up) answers at once, only to the user, with the providers on offer', async () => {
     const result = await discord.sendCommand({ name: 'login', user: newUser(), options: { provider: 'facebook' } });
     expect(result.body).toEqual({
       type: 4,
-      data: { content: 'This bot offers no login called "facebook". Choose one of: `github` (GitHub), `microsoft` (Microsoft), `oidc` (OpenID).', flags: 64 },
+      data: {
+        content: 'This bot offers no login called "facebook". Choose one of: `github` (GitHub), `google` (Google), `microsoft` (Microsoft), `oidc` (OpenID).',
+        flags: 64,
+      },
     });
   });
 
@@ -82,6 +91,14 @@ describe('a deployment with GitHub, Microsoft and an OpenID provider only', () =
     // The confidential client gives the token back with its credentials (client_secret_basic).
     expect(oidc.traffic.entries().some((entry) => entry.path === '/token/revocation' && entry.status === 200)).toBe(true);
     expect(await whoami(discord, user)).toContain(`**OpenID**: **Zoë Ångström** (id \`${oidc.subFor('zoe')}\`)`);
+  });
+
+  it('Google: an ID token whose iss is the issuer without its scheme (as Google documents it may be) logs the user in', async () => {
+    const user = newUser();
+    const { messageId, userCode } = await loginShowingCode(discord, user, 'Google', 'google');
+    google.approve(userCode, { name: 'Alice Example' });
+    await messageTitled(discord, messageId, 'Logged in as Alice Example');
+    expect(await whoami(discord, user)).toContain(`**Google**: **Alice Example** (id \`${google.account('Alice Example').sub}\`)`);
   });
 
   it('Microsoft with a tenant GUID: a work account of that tenant logs in', async () => {

@@ -68,9 +68,15 @@ export async function loginShowingCode(
   return { user, messageId, message, userCode: userCodeOf(message) };
 }
 
-/** The message once its title is `title` (e.g. "Logged in as Ada", "Login declined"). */
-export const messageTitled = (discord: DiscordStandin, messageId: string, title: string, timeoutMs = 15_000) =>
-  discord.waitForMessage((m) => m.id === messageId && titleOf(m) === title, timeoutMs);
+/**
+ * The message once the login is over (its title no longer "Log in with …"), which must then be titled `title`
+ * (e.g. "Logged in as Ada", "Login declined"): a login that ends otherwise fails at once, saying how it ended.
+ */
+export async function messageTitled(discord: DiscordStandin, messageId: string, title: string, timeoutMs = 15_000): Promise<DiscordMessage> {
+  const ended = await discord.waitForMessage((m) => m.id === messageId && titleOf(m) !== undefined && !titleOf(m)!.startsWith('Log in with '), timeoutMs);
+  if (titleOf(ended) !== title) throw new Error(`expected the message to say "${title}", but it says "${titleOf(ended)}": ${embedOf(ended)?.description ?? ''}`);
+  return ended;
+}
 
 /** `/whoami`'s answer text for `user`. */
 export async function whoami(discord: DiscordStandin, user: DiscordUser): Promise<string> {
