@@ -5,25 +5,33 @@
  *
  *   GET  /               the page
  *   GET  /<name>.js|css  its scripts and style
- *   GET  /api/events     Server-Sent Events: `snapshot` first, then `message`, `failure`, `traffic`
- *   POST /api/command    {"name": "login"}                      -> the user runs /login
- *   POST /api/click      {"messageId": "…", "customId": "…"}    -> the user clicks that button
+ *   GET  /api/events        Server-Sent Events: `snapshot` first, then `message`, `failure`, `traffic`
+ *   POST /api/command       {"name": "login", "options": {"provider": "github"}}  -> the user runs /login provider:github
+ *   POST /api/autocomplete  {"name": "login", "options": {"provider": "gi"}, "focused": "provider"}
+ *                           -> the user types in an autocompleted option: Discord asks the Worker (type 4) and
+ *                              the answer is the choices it offered (type 8), as Discord would list them
+ *   POST /api/click         {"messageId": "…", "customId": "…"}    -> the user clicks that button
+ *
+ * The page acts as `user`; opened as `/?as=<name>` it acts as another person of that name on the same server
+ * (`"as"` in each POST body, `?as=` on the event stream), who sees the channel as Discord would show it to them:
+ * everyone's public messages, only their own ephemeral ones.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { commandList } from '../../src/discord/commands.ts';
 import { mediaType, readBody, send, sendJson, type Handler } from '../lib/http.ts';
+import type { ProviderStandins } from '../lib/provider-standins.ts';
 import type { DiscordStandin, DiscordUser, GuildRef, InteractionResult } from '../standins/discord.ts';
-import type { FacebookStandin } from '../standins/facebook.ts';
-import { subscribe, trafficSoFar, type LiveEvent } from './live-events.ts';
+import { providerTrafficSources, subscribe, trafficSoFar, type LiveEvent } from './live-events.ts';
 
 export const PAGE_DIR = join(import.meta.dirname, 'page');
 
 export interface PageServerOptions {
   discord: DiscordStandin;
-  facebook: FacebookStandin;
-  /** Who the page acts as. */
+  /** The provider stand-ins the Worker talks to: their traffic is shown, their device pages are the phone's bookmarks. */
+  providers: Omit<ProviderStandins, 'ids' | 'close'>;
+  /** Who the page acts as (unless it says `as`). */
   user: DiscordUser;
   /** The server the commands are run in. */
   guild: GuildRef;
@@ -36,7 +44,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-// The page may load only what it is served from here (and the Facebook stand-in's page in its frame and
+// The page may load only what it is served from here (and the stand-ins' pages in its phone frame, and their
 // pictures): a last guard against anything from the network.
 const CONTENT_SECURITY_POLICY =
   "default-src 'self'; img-src 'self' http://127.0.0.1:*; frame-src http://127.0.0.1:*; connect-src 'self'; base-uri 'none'; form-action 'none'";
@@ -77,6 +85,44 @@ function stringField(body: Record<string, unknown>, name: string, pattern: RegEx
   return value;
 }
 
+/** An option as the page offers it: from the command's declaration. */
+interface OptionInfo {
+  name: string;
+  description: string;
+  required: boolean;
+  autocomplete: boolean;
+}
+
+/** A provider's device page: one of the phone's bookmarks. */
+export interface DevicePage {
+  id: string;
+  name: string;
+  url: string;
+}
+
+export function devicePagesOf(providers: PageServerOptions['providers']): DevicePage[] {
+  const pages: DevicePage[] = [];
+  if (providers.facebook) pages.push({ id: 'facebook', name: 'Facebook', url: `${providers.facebook.url}/device` });
+  if (providers.github) pages.push({ id: 'github', name: 'GitHub', url: providers.github.deviceUrl });
+  if (providers.google) pages.push({ id: 'google', name: 'Google', url: providers.google.deviceUrl });
+  if (providers.microsoft) pages.push({ id: 'microsoft', name: 'Microsoft', url: providers.microsoft.deviceUrl });
+  if (providers.oidc) pages.push({ id: 'oidc', name: 'OpenID', url: `${providers.oidc.issuer}/device` });
+  return pages;
+}
+
+const PERSON_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Another person on the playground's server: a stable snowflake per name (case-insensitive). */
+export function personNamed(name: string): DiscordUser {
+  let hash = 0n;
+  for (const byte of Buffer.from(name.toLowerCase())) hash = (hash * 131n + BigInt(byte)) % 10n ** 15n;
+  return { id: String(300_000_000_000_000_000n + hash), username: name.toLowerCase(), globalName: name };
+}
+
+/** What Discord shows `user` of a message: public ones, and the ephemeral ones of their own interactions. */
+const visibleTo = (user: DiscordUser) => (message: { flags: number; interaction_metadata?: unknown }) =>
+  (message.flags & 64) === 0 || (message.interaction_metadata as { user?: { id?: string } } | undefined)?.user?.id === user.id;
+
 /** What the page learns of a delivery: never the interaction itself, which holds its token. */
 const outcome = (result: InteractionResult) => ({
   botStatus: result.status,
@@ -85,39 +131,104 @@ const outcome = (result: InteractionResult) => ({
 });
 
 export function pageHandler(options: PageServerOptions): Handler {
-  const { discord, facebook, user, guild } = options;
+  const { discord, user, guild } = options;
   const files = loadPage(options.pageDir ?? PAGE_DIR);
-  const commands = commandList().map(({ name, description }) => ({ name, description }));
-  const commandNames = new Set(commands.map((command) => command.name));
+  const sources = providerTrafficSources(options.providers);
+  const devicePages = devicePagesOf(options.providers);
+  const commands = commandList().map(({ name, description, options: declared }) => ({
+    name,
+    description,
+    options: (declared ?? []).map(
+      (option): OptionInfo => ({
+        name: option.name,
+        description: option.description,
+        required: 'required' in option && option.required === true,
+        autocomplete: 'autocomplete' in option && option.autocomplete === true,
+      }),
+    ),
+  }));
+  const byName = new Map(commands.map((command) => [command.name, command]));
+
+  function personOf(as: unknown): DiscordUser {
+    if (as === undefined || as === null || as === '') return user;
+    if (typeof as !== 'string' || !PERSON_NAME.test(as)) throw new BadRequest('"as" must be a name of 1 to 32 letters, digits, _ or -');
+    return personNamed(as);
+  }
+
+  function commandOf(body: Record<string, unknown>) {
+    const name = stringField(body, 'name', /^\/?[\w-]{1,32}$/).replace(/^\//, '');
+    const command = byName.get(name);
+    if (!command) throw new BadRequest(`unknown command /${name}: try ${commands.map((c) => `/${c.name}`).join(', ')}`);
+    return command;
+  }
+
+  /** The options the user filled in: only the command's own, as strings (all its options are strings). */
+  function optionsOf(command: (typeof commands)[number], body: Record<string, unknown>, allowEmpty: boolean): Record<string, string> {
+    const given = body.options ?? {};
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new BadRequest('"options" must be an object');
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(given)) {
+      if (!command.options.some((option) => option.name === name)) {
+        const known = command.options.map((option) => `${option.name}:`).join(', ');
+        throw new BadRequest(`/${command.name} has no option ${name}${known ? `: try ${known}` : ''}`);
+      }
+      if (typeof value !== 'string' || value.length > 100 || (!allowEmpty && value === '')) throw new BadRequest(`the value of ${name}: must be text of 1 to 100 characters`);
+      out[name] = value;
+    }
+    return out;
+  }
 
   async function runCommand(body: Record<string, unknown>) {
-    const name = stringField(body, 'name', /^\/?[\w-]{1,32}$/).replace(/^\//, '');
-    if (!commandNames.has(name)) throw new BadRequest(`unknown command /${name}: try ${commands.map((c) => `/${c.name}`).join(', ')}`);
-    return outcome(await discord.sendCommand({ name, user, guild }));
+    const command = commandOf(body);
+    const filled = optionsOf(command, body, false);
+    return outcome(await discord.sendCommand({ name: command.name, user: personOf(body.as), guild, options: filled }));
+  }
+
+  async function autocomplete(body: Record<string, unknown>) {
+    const command = commandOf(body);
+    const filled = optionsOf(command, body, true);
+    const focused = stringField(body, 'focused', /^[\w-]{1,32}$/);
+    if (!command.options.some((option) => option.name === focused && option.autocomplete)) {
+      throw new BadRequest(`/${command.name} has no autocompleted option ${focused}`);
+    }
+    const options = { ...filled, [focused]: filled[focused] ?? '' };
+    const result = await discord.sendAutocomplete({ name: command.name, user: personOf(body.as), guild, options, focused });
+    return { botStatus: result.status, ...(result.failure ? { failure: result.failure } : {}), choices: result.choices ?? [] };
   }
 
   async function click(body: Record<string, unknown>) {
     const messageId = stringField(body, 'messageId', /^\d{1,20}$/);
     const customId = stringField(body, 'customId', /^[\s\S]{1,100}$/);
     try {
-      return outcome(await discord.clickButton({ messageId, customId, user }));
+      return outcome(await discord.clickButton({ messageId, customId, user: personOf(body.as) }));
     } catch (error) {
       // clickButton refuses a click Discord's client could not make: no such message or button, a disabled one.
       throw new BadRequest(error instanceof Error ? error.message : String(error));
     }
   }
 
-  function events(request: IncomingMessage, response: ServerResponse): void {
+  const actions = new Map<string, (body: Record<string, unknown>) => Promise<unknown>>([
+    ['/api/command', runCommand],
+    ['/api/autocomplete', autocomplete],
+    ['/api/click', click],
+  ]);
+
+  function events(request: IncomingMessage, response: ServerResponse, person: DiscordUser): void {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     const write = (type: string, data: unknown) => response.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const visible = visibleTo(person);
     write('snapshot', {
-      user: { id: user.id, name: user.globalName ?? user.username },
+      user: { id: person.id, name: person.globalName ?? person.username },
       commands,
-      facebookDeviceUrl: `${facebook.url}/device`,
-      messages: discord.messages(),
-      traffic: trafficSoFar(discord, facebook),
+      devicePages,
+      messages: discord.messages().filter(visible),
+      traffic: trafficSoFar(discord, sources),
     });
-    const unsubscribe = subscribe(discord, facebook, (event: LiveEvent) => write(event.type, event));
+    const unsubscribe = subscribe(discord, sources, (event: LiveEvent) => {
+      if (event.type === 'message' && !visible(event.message)) return;
+      if (event.type === 'failure' && event.failure.userId !== person.id) return;
+      write(event.type, event);
+    });
     request.once('close', unsubscribe);
   }
 
@@ -134,11 +245,12 @@ export function pageHandler(options: PageServerOptions): Handler {
     const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
     if (!fromThePage(request)) return sendJson(response, 403, { error: 'only the playground page may use this server' });
 
-    if (path === '/api/command' || path === '/api/click') {
+    const action = actions.get(path);
+    if (action) {
       if (method !== 'POST') return sendJson(response, 405, { error: 'use POST' }, { allow: 'POST' });
       try {
         const body = await readJsonObject(request);
-        return sendJson(response, 200, path === '/api/command' ? await runCommand(body) : await click(body));
+        return sendJson(response, 200, await action(body));
       } catch (error) {
         if (error instanceof BadRequest) return sendJson(response, 400, { error: error.message });
         throw error;
@@ -146,7 +258,13 @@ export function pageHandler(options: PageServerOptions): Handler {
     }
     if (path === '/api/events') {
       if (method !== 'GET') return sendJson(response, 405, { error: 'use GET' }, { allow: 'GET' });
-      return events(request, response);
+      let person: DiscordUser;
+      try {
+        person = personOf(new URL(request.url ?? '/', 'http://127.0.0.1').searchParams.get('as'));
+      } catch (error) {
+        return sendJson(response, 400, { error: (error as Error).message });
+      }
+      return events(request, response, person);
     }
     const file = files.get(path);
     if (!file) return sendJson(response, 404, { error: `no ${path} here` });

@@ -1,22 +1,28 @@
 /**
- * The local playground: the real Worker under `wrangler dev`, the Discord and Facebook stand-ins, and the page
- * server, all on 127.0.0.1. `npm start` (start.ts) runs it; the browser tests start it in-process.
+ * The local playground: the real Worker under `wrangler dev`, the Discord stand-in, a stand-in for every identity
+ * provider (Facebook, GitHub, Google, Microsoft, and oidc-provider as the OpenID one), and the page server, all on
+ * 127.0.0.1. `npm start` (start.ts) runs it; the browser tests start it in-process.
  *
  * The page server takes its port first, before anything else starts: a port already in use (another
  * playground) fails at once, without starting wrangler for nothing.
  */
 import { listenOnLoopback, sendJson, type Handler, type LoopbackServer } from '../lib/http.ts';
+import { startProviderStandins, type ProviderStandins } from '../lib/provider-standins.ts';
 import { workerVarsFor } from '../lib/worker-vars.ts';
 import { startWorker, type WorkerHandle } from '../lib/wrangler-dev.ts';
 import { startDiscordStandin, type DiscordStandin, type DiscordUser, type GuildRef } from '../standins/discord.ts';
-import { startFacebookStandin, type FacebookStandin } from '../standins/facebook.ts';
+import type { FacebookStandin } from '../standins/facebook.ts';
+import type { GitHubStandin } from '../standins/github.ts';
+import type { GoogleStandin } from '../standins/google.ts';
+import type { MicrosoftStandin } from '../standins/microsoft.ts';
+import type { OidcStandin } from '../standins/oidc.ts';
 import { pageHandler } from './page-server.ts';
 
 export const DEFAULT_PLAYGROUND_PORT = 8790;
 
 /**
- * Facebook's real interval is 5 s. The playground's stand-in asks for 2 s, so an approval shows up in the
- * channel within about two seconds; the Worker polls at whatever interval Facebook answers, as in production.
+ * The providers' real interval is 5 s. The playground's stand-ins ask for 2 s, so an approval shows up in the
+ * channel within about two seconds; the Worker polls at whatever interval a provider answers, as in production.
  */
 export const PLAYGROUND_INTERVAL_SECONDS = 2;
 
@@ -27,7 +33,7 @@ export const PLAYGROUND_GUILD: GuildRef = { id: '200000000000000002', locale: 'e
 export interface PlaygroundOptions {
   /** The page's port; 0 lets the OS pick. Default 8790. */
   port?: number;
-  /** The Facebook stand-in's device-login `interval`. Default {@link PLAYGROUND_INTERVAL_SECONDS}. */
+  /** Every provider stand-in's device-login `interval`. Default {@link PLAYGROUND_INTERVAL_SECONDS}. */
   intervalSeconds?: number;
   /** The project directory (wrangler.toml). Default: the current directory. */
   cwd?: string;
@@ -39,6 +45,11 @@ export interface Playground {
   readonly port: number;
   readonly discord: DiscordStandin;
   readonly facebook: FacebookStandin;
+  readonly github: GitHubStandin;
+  readonly google: GoogleStandin;
+  readonly microsoft: MicrosoftStandin;
+  /** oidc-provider, the `oidc` provider ("OpenID"). */
+  readonly oidc: OidcStandin;
   readonly worker: WorkerHandle;
   /** Stops everything it started, wrangler's whole process group included. */
   close(): Promise<void>;
@@ -75,17 +86,18 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     if (errors.length > 0) throw new AggregateError(errors, 'the playground did not stop cleanly');
   };
   try {
-    const discord = await startDiscordStandin();
+    const discord = await startDiscordStandin({ appName: 'Login Bot' });
     started.push(() => discord.close());
-    const facebook = await startFacebookStandin({ intervalSeconds: options.intervalSeconds ?? PLAYGROUND_INTERVAL_SECONDS });
-    started.push(() => facebook.close());
+    const providers = await startProviderStandins({ intervalSeconds: options.intervalSeconds ?? PLAYGROUND_INTERVAL_SECONDS });
+    started.push(() => providers.close());
+    const { facebook, github, google, microsoft, oidc } = providers as Required<ProviderStandins>;
     const worker = await startWorker({
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      vars: (url) => workerVarsFor({ discord, facebook, publicBaseUrl: url, operatorName: 'Playground' }),
+      vars: (url) => workerVarsFor({ discord, ...providers, publicBaseUrl: url, operatorName: 'Playground' }),
     });
     started.push(() => worker.stop());
     discord.setInteractionsUrl(`${worker.url}/interactions`);
-    handler = pageHandler({ discord, facebook, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD });
+    handler = pageHandler({ discord, providers, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD });
 
     let closing: Promise<void> | undefined;
     return {
@@ -93,6 +105,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       port: page.port,
       discord,
       facebook,
+      github,
+      google,
+      microsoft,
+      oidc,
       worker,
       close: () => (closing ??= stopAll()),
     };

@@ -19,7 +19,7 @@ try {
   await page.getByLabel('Message #playground').fill('/login');
   await page.getByLabel('Message #playground').press('Enter');
   await page.getByRole('link', { name: /^Open / }).click();
-  const facebook = page.frameLocator('iframe[name=facebook]');
+  const facebook = page.frameLocator('iframe[name=phone]');
   await facebook.getByRole('radio', { name: 'Alice Example' }).check();
   await facebook.getByRole('button', { name: 'Continue' }).click();
   await page.locator('.embed-title', { hasText: 'Logged in as Alice Example' }).waitFor();

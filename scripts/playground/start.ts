@@ -38,7 +38,7 @@ async function stop(): Promise<void> {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-console.log('Starting the playground: the Worker under wrangler dev, with stand-ins for Discord and Facebook…');
+console.log('Starting the playground: the Worker under wrangler dev, with stand-ins for Discord, Facebook, GitHub, Google, Microsoft and an OpenID provider…');
 try {
   playground = await startPlayground({ port });
 } catch (error) {
@@ -54,7 +54,8 @@ try {
 console.log(`
 Playground ready: open ${playground.url}
 
-  Type /login in the channel, follow "Open …/device", choose who you are and press Continue.
-  Facebook's polling interval is ${PLAYGROUND_INTERVAL_SECONDS} s here (5 s on facebook.com).
+  Type /login provider: in the channel and pick a provider (Facebook without the option), follow the
+  message's "Open …" link, choose who you are and confirm on the provider's page beside the channel.
+  The providers' polling interval is ${PLAYGROUND_INTERVAL_SECONDS} s here (5 s at the real ones).
   Everything runs on 127.0.0.1; Ctrl-C stops it.
 `);

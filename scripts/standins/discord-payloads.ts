@@ -26,7 +26,27 @@ export interface InteractionWhere {
 
 export type InteractionPayload = Record<string, unknown> & { id: string; token: string; type: number };
 
-export const InteractionKind = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3 } as const;
+export const InteractionKind = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, ApplicationCommandAutocomplete: 4 } as const;
+
+/** APPLICATION_COMMAND_OPTION_TYPE: STRING 3, INTEGER 4, BOOLEAN 5, NUMBER 10 (the kinds of value a user types). */
+export const OptionKind = { String: 3, Integer: 4, Boolean: 5, Number: 10 } as const;
+
+export type OptionValues = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * Options as Discord sends them (`[{name, type, value}]`), from `{ provider: 'github' }`; the option named
+ * `focused` carries `focused: true`, as in an autocomplete interaction. Values keep their JavaScript type: a
+ * string is a STRING option, an integer an INTEGER, another number a NUMBER, a boolean a BOOLEAN.
+ */
+export function optionList(values: OptionValues, focused?: string): Array<Record<string, unknown>> {
+  return Object.entries(values).map(([name, value]) => ({
+    name,
+    type:
+      typeof value === 'string' ? OptionKind.String : typeof value === 'boolean' ? OptionKind.Boolean : Number.isInteger(value) ? OptionKind.Integer : OptionKind.Number,
+    value,
+    ...(name === focused ? { focused: true } : {}),
+  }));
+}
 
 /** Interaction tokens look like `aW50ZXJhY3Rpb246…`: base64url of `interaction:<id>:<random>`, ~200 characters. */
 export function newInteractionToken(interactionId: string): string {
@@ -106,6 +126,26 @@ export function commandPayload(input: {
     ...common(input.id, input.applicationId, input.token, input.where),
     type: InteractionKind.ApplicationCommand,
     data: { id: input.commandId, name: input.name, type: 1, ...(input.options ? { options: input.options } : {}) },
+  };
+}
+
+/**
+ * APPLICATION_COMMAND_AUTOCOMPLETE: the user is typing in an option of a slash command. `options` holds every
+ * option filled in so far, the one being typed with `focused: true` (what was typed so far as its value).
+ */
+export function autocompletePayload(input: {
+  id: string;
+  applicationId: string;
+  token: string;
+  commandId: string;
+  name: string;
+  options: unknown[];
+  where: InteractionWhere;
+}): InteractionPayload {
+  return {
+    ...common(input.id, input.applicationId, input.token, input.where),
+    type: InteractionKind.ApplicationCommandAutocomplete,
+    data: { id: input.commandId, name: input.name, type: 1, options: input.options },
   };
 }
 

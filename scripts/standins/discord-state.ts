@@ -19,7 +19,37 @@ export const ResponseKind = {
   DeferredChannelMessageWithSource: 5,
   DeferredUpdateMessage: 6,
   UpdateMessage: 7,
+  ApplicationCommandAutocompleteResult: 8,
 } as const;
+
+/** A choice an autocomplete answer offers: shown as `name`, sent as the option's `value` when picked. */
+export interface AutocompleteChoice {
+  name: string;
+  value: string | number;
+}
+
+/** Discord shows at most 25 choices; names 1-100 characters, string values at most 100 (a longer list is a 400). */
+const MAX_CHOICES = 25;
+const MAX_CHOICE_TEXT = 100;
+
+/** Why an autocomplete answer's choices would be refused (Discord shows "Loading options failed"), if they would. */
+function checkChoices(data: Json): { choices: AutocompleteChoice[] } | { problem: string } {
+  const choices = data.choices;
+  if (!Array.isArray(choices)) return { problem: 'an autocomplete answer (type 8) needs data.choices, an array' };
+  if (choices.length > MAX_CHOICES) return { problem: `Invalid Form Body: data.choices has ${choices.length} entries (at most ${MAX_CHOICES})` };
+  const out: AutocompleteChoice[] = [];
+  for (const [i, choice] of choices.entries()) {
+    if (!isObject(choice)) return { problem: `Invalid Form Body: data.choices.${i} is not an object` };
+    const { name, value } = choice;
+    if (typeof name !== 'string' || name.length < 1 || name.length > MAX_CHOICE_TEXT) {
+      return { problem: `Invalid Form Body: data.choices.${i}.name must be 1-${MAX_CHOICE_TEXT} characters` };
+    }
+    const fits = typeof value === 'string' ? value.length <= MAX_CHOICE_TEXT : typeof value === 'number';
+    if (!fits) return { problem: `Invalid Form Body: data.choices.${i}.value must be a string of at most ${MAX_CHOICE_TEXT} characters or a number` };
+    out.push({ name, value: value as string | number });
+  }
+  return { choices: out };
+}
 
 /** Flags an answer or a new message may set; others are ignored. */
 const CREATE_FLAGS = MessageFlag.SuppressEmbeds | MessageFlag.Ephemeral | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2;
@@ -48,6 +78,10 @@ export interface InteractionSummary {
   webhookRequests: number;
   /** Requests with this token answered 429 by the bucket. */
   rateLimited: number;
+  /** For an autocomplete interaction: the option being typed and what was typed so far. */
+  focused: { name: string; value: unknown } | undefined;
+  /** For an autocomplete interaction, once answered: the choices offered, in order. */
+  choices: AutocompleteChoice[] | undefined;
 }
 
 interface InteractionRecord extends InteractionSummary {
@@ -134,6 +168,8 @@ export class DiscordState extends EventEmitter<{ change: [DiscordChange] }> {
       edits: 0,
       webhookRequests: 0,
       rateLimited: 0,
+      focused: focusedOf(data.options),
+      choices: undefined,
       token: payload.token,
       applicationId: String(payload.application_id),
       user,
@@ -168,6 +204,15 @@ export class DiscordState extends EventEmitter<{ change: [DiscordChange] }> {
       if (type !== ResponseKind.Pong) return fail('a PING must be answered with type 1');
       return this.#answered(record, type, undefined);
     }
+    // An autocomplete answer is a list of choices, nothing else: no message, and its token edits nothing.
+    if (record.type === InteractionKind.ApplicationCommandAutocomplete) {
+      if (type !== ResponseKind.ApplicationCommandAutocompleteResult) return fail(`an autocomplete interaction must be answered with type 8, not ${type}`);
+      const checked = checkChoices(data);
+      if ('problem' in checked) return fail(checked.problem);
+      record.choices = checked.choices;
+      return this.#answered(record, type, undefined);
+    }
+    if (type === ResponseKind.ApplicationCommandAutocompleteResult) return fail('answer type 8 is only for autocomplete interactions');
     switch (type) {
       case ResponseKind.ChannelMessageWithSource: {
         const flags = (typeof data.flags === 'number' ? data.flags : 0) & CREATE_FLAGS;
@@ -295,6 +340,7 @@ export class DiscordState extends EventEmitter<{ change: [DiscordChange] }> {
   #usable(applicationId: string, token: string): InteractionRecord | undefined {
     const record = this.#byToken.get(token);
     if (!record || record.applicationId !== applicationId) return undefined;
+    if (record.type === InteractionKind.ApplicationCommandAutocomplete) return undefined;
     if (this.#settings.now() - record.createdAt > this.#settings.tokenLifetimeMs) return undefined;
     return record.state === 'answered' ? record : undefined;
   }
@@ -457,5 +503,13 @@ function summary(record: InteractionRecord): InteractionSummary {
     edits: record.edits,
     webhookRequests: record.webhookRequests,
     rateLimited: record.rateLimited,
+    focused: record.focused && { ...record.focused },
+    choices: record.choices?.map((choice) => ({ ...choice })),
   };
+}
+
+function focusedOf(options: unknown): { name: string; value: unknown } | undefined {
+  if (!Array.isArray(options)) return undefined;
+  const option = options.find((candidate) => isObject(candidate) && candidate.focused === true) as Json | undefined;
+  return option && typeof option.name === 'string' ? { name: option.name, value: option.value } : undefined;
 }

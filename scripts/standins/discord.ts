@@ -38,14 +38,17 @@ import { ACCESS_TOKEN_LIFETIME_SECONDS, CODE_LIFETIME_MS, OAuth2Server, type Gra
 import { consentPage, notLoggedInPage, oauthErrorPage } from './discord-oauth2-pages.ts';
 import {
   apiUser,
+  autocompletePayload,
   commandPayload,
   componentPayload,
   newInteractionToken,
+  optionList,
   pingPayload,
   type DiscordUser,
   type GuildRef,
   type InteractionPayload,
   type InteractionWhere,
+  type OptionValues,
 } from './discord-payloads.ts';
 import { DEFAULT_WEBHOOK_RATE_LIMIT, RateLimitBuckets, type RateLimitSettings } from './discord-rate-limit.ts';
 import {
@@ -60,6 +63,7 @@ import {
 import {
   DiscordState,
   TOKEN_LIFETIME_MS,
+  type AutocompleteChoice,
   type DiscordChange,
   type DiscordMessage,
   type InteractionSummary,
@@ -67,6 +71,7 @@ import {
 } from './discord-state.ts';
 
 export type {
+  AutocompleteChoice,
   DiscordChange,
   DiscordMessage,
   DiscordUser,
@@ -75,6 +80,7 @@ export type {
   GuildRef,
   InteractionPayload,
   InteractionSummary,
+  OptionValues,
   MetadataRecord,
   RegisteredCommand,
   RoleConnectionChange,
@@ -170,7 +176,25 @@ export interface CommandInput {
   locale?: string;
   /** Invoke in this server (as `member.user`); in the bot's DM (as `user`) when absent. */
   guild?: GuildRef | string;
-  options?: unknown[];
+  /** `{ provider: 'github' }` (see `optionList`), or the raw list as Discord sends it. */
+  options?: OptionValues | unknown[];
+}
+
+export interface AutocompleteInput {
+  /** The command being typed, e.g. `login`. */
+  name: string;
+  user: DiscordUser;
+  /** What is typed so far in each option, e.g. `{ provider: 'gi' }`; the focused one may be ''. */
+  options: OptionValues;
+  /** The option the user is typing in (Discord marks it `focused: true`). */
+  focused: string;
+  locale?: string;
+  guild?: GuildRef | string;
+}
+
+export interface AutocompleteResult extends InteractionResult {
+  /** The choices the bot offered, as Discord shows them (in order); undefined when it failed to answer. */
+  choices?: AutocompleteChoice[];
 }
 
 export interface ClickInput {
@@ -205,6 +229,11 @@ export interface DiscordStandin {
   setInteractionsUrl(url: string): void;
   /** A user runs a slash command; resolves once the bot answered (or failed to within the answer timeout). */
   sendCommand(input: CommandInput): Promise<InteractionResult>;
+  /**
+   * A user types in an autocompleted option (`/login provider:gi`): Discord asks the bot for choices (type 4) and
+   * shows what it answers (type 8). Resolves with the choices once the bot answered, or with the failure.
+   */
+  sendAutocomplete(input: AutocompleteInput): Promise<AutocompleteResult>;
   /** A user clicks a button on a message. Rejects if there is no such clickable button for that user. */
   clickButton(input: ClickInput): Promise<InteractionResult>;
   /** Discord's PING, as when the endpoint URL is saved in the Developer Portal. */
@@ -502,16 +531,35 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
   function sendCommand(input: CommandInput): Promise<InteractionResult> {
     const id = newId();
     const at = where(input.user, input.locale, input.guild);
+    const options = input.options === undefined || Array.isArray(input.options) ? input.options : optionList(input.options);
     const payload = commandPayload({
       id,
       applicationId,
       token: newInteractionToken(id),
       commandId: registry.idFor(input.name, at.guild?.id),
       name: input.name,
-      ...(input.options ? { options: input.options } : {}),
+      ...(options && options.length > 0 ? { options } : {}),
       where: at,
     });
     return deliver(payload, input.user, `/${input.name}`);
+  }
+
+  async function sendAutocomplete(input: AutocompleteInput): Promise<AutocompleteResult> {
+    if (!(input.focused in input.options)) throw new Error(`the focused option ${JSON.stringify(input.focused)} is not among the options`);
+    const id = newId();
+    const at = where(input.user, input.locale, input.guild);
+    const payload = autocompletePayload({
+      id,
+      applicationId,
+      token: newInteractionToken(id),
+      commandId: registry.idFor(input.name, at.guild?.id),
+      name: input.name,
+      options: optionList(input.options, input.focused),
+      where: at,
+    });
+    const result = await deliver(payload, input.user, `autocomplete /${input.name} ${input.focused}`);
+    const choices = state.interaction(id)?.choices;
+    return { ...result, ...(choices ? { choices } : {}) };
   }
 
   async function clickButton(input: ClickInput): Promise<InteractionResult> {
@@ -922,6 +970,7 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
       interactionsUrl = url;
     },
     sendCommand,
+    sendAutocomplete,
     clickButton,
     sendPing,
     deliverRaw,

@@ -78,6 +78,12 @@ export interface GoogleStandinOptions {
   slowDownPenaltySeconds?: number;
   /** Registered redirect URIs (exact match). More with `allowRedirectUri`. */
   redirectUris?: readonly string[];
+  /**
+   * The ID token's `iss`: the issuer URL (default), or `host`: the same without its scheme. Google documents both
+   * ("The value of iss in the ID token is equal to accounts.google.com or https://accounts.google.com",
+   * developers.google.com/identity/openid-connect/openid-connect#validatinganidtoken; OpenID Connect Core §15.6.2).
+   */
+  idTokenIssuer?: 'url' | 'host';
   identities?: readonly Identity[];
   appName?: string;
   logCap?: number;
@@ -234,7 +240,7 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     if (input.scopes.includes('openid')) {
       const iat = Math.floor(now() / 1000);
       body.id_token = signer.sign({
-        iss: url,
+        iss: options.idTokenIssuer === 'host' ? new URL(url).host : url,
         azp: clientId,
         aud: clientId,
         ...claimsOf(input.identity, input.scopes),

@@ -9,6 +9,8 @@ declare module 'oidc-provider' {
     path: string;
     status: number;
     body: unknown;
+    /** The response's media type, e.g. `text/html` (koa's getter). */
+    readonly type: string;
     req: IncomingMessage;
     /** Set by oidc-provider on every request it routes. */
     readonly oidc: { route?: string; params?: Record<string, unknown> } | undefined;

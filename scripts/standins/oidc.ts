@@ -362,6 +362,7 @@ export async function startOidcStandin(options: OidcStandinOptions = {}): Promis
   provider.silent = true;
   provider.on('server_error', (ctx: KoaContextLike, error: unknown) => logError(ctx.req, error));
   provider.use(paceAndRecord);
+  provider.use(stylesFromHereOnly);
   callback = provider.callback();
 
   function logError(request: IncomingMessage, error: unknown) {
@@ -375,6 +376,15 @@ export async function startOidcStandin(options: OidcStandinOptions = {}): Promis
       durationMs: 0,
       note: `stand-in error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
     });
+  }
+
+  /**
+   * oidc-provider's own pages (devInteractions' login and consent, its error pages) `@import` a web font from
+   * fonts.googleapis.com; a policy that allows styles only from here keeps a browser from trying the network.
+   */
+  async function stylesFromHereOnly(ctx: KoaContextLike, next: () => Promise<void>): Promise<void> {
+    await next();
+    if (String(ctx.type ?? '').startsWith('text/html')) ctx.set('content-security-policy', "style-src 'self' 'unsafe-inline'; font-src 'self'");
   }
 
   /** Records device authorizations (adding `interval`) and the answer to every device-code poll. */

@@ -30,6 +30,23 @@ export function googleSetting(vars: Vars): Setting<GoogleSettings> | undefined {
   }));
 }
 
+/** oauth4webapi's hook for an issuer that depends on the token (see microsoft.ts). */
+const expectedIssuer = (oauth as unknown as { _expectedIssuer?: symbol })._expectedIssuer;
+
+/**
+ * Google's ID tokens name their issuer as `https://accounts.google.com` or as `accounts.google.com` ("The value of
+ * iss in the ID token is equal to accounts.google.com or https://accounts.google.com"; OpenID Connect Core
+ * §15.6.2): the discovery document's issuer, or the same without its scheme, is accepted.
+ */
+function withSchemelessIssuer(as: oauth.AuthorizationServer): oauth.AuthorizationServer {
+  if (typeof expectedIssuer !== 'symbol') return as;
+  const schemeless = as.issuer.replace(/^https?:\/\//, '');
+  return {
+    ...as,
+    [expectedIssuer]: (result: { claims: Record<string, unknown> }) => (result.claims.iss === schemeless ? schemeless : as.issuer),
+  } as oauth.AuthorizationServer;
+}
+
 /** Google's device answer names the page `verification_url`; RFC 8628 (and oauth4webapi) say `verification_uri`. */
 const adaptVerificationUrl: Adapt = (_url, response) => {
   if (response.status !== 200 || !response.text.includes('"verification_url"')) return response;
@@ -51,7 +68,7 @@ export function createGoogle(settings: GoogleSettings): Provider {
     color: GOOGLE_BLUE,
     appSettingsUrl: 'https://myaccount.google.com/connections',
     server: async () => ({
-      as: await discover(settings.issuer),
+      as: withSchemelessIssuer(await discover(settings.issuer)),
       client: { client_id: settings.clientId },
       auth: oauth.ClientSecretPost(settings.clientSecret),
       scope: SCOPES,

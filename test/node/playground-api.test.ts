@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listenOnLoopback, type LoopbackServer } from '../../scripts/lib/http.ts';
-import { PAGE_DIR, pageHandler } from '../../scripts/playground/page-server.ts';
+import { PAGE_DIR, pageHandler, personNamed } from '../../scripts/playground/page-server.ts';
 import { PLAYGROUND_GUILD, PLAYGROUND_USER } from '../../scripts/playground/playground.ts';
 import { startFacebookStandin, type FacebookStandin } from '../../scripts/standins/facebook.ts';
 import { discordWithBot, ephemeral } from '../support/node/discord-harness.ts';
@@ -25,9 +25,13 @@ const withCancelButton = {
 };
 
 beforeEach(async () => {
-  setup = await discordWithBot((interaction) => (interaction.type === 3 ? { body: { type: 7, data: { content: 'Cancelled', components: [] } } } : { body: interaction.data.name === 'login' ? withCancelButton : ephemeral('Pong!') }));
+  setup = await discordWithBot((interaction) => {
+    if (interaction.type === 3) return { body: { type: 7, data: { content: 'Cancelled', components: [] } } };
+    if (interaction.type === 4) return { body: { type: 8, data: { choices: [{ name: 'GitHub', value: 'github' }] } } };
+    return { body: interaction.data.name === 'login' ? withCancelButton : ephemeral('Pong!') };
+  });
   facebook = await startFacebookStandin();
-  server = await listenOnLoopback(pageHandler({ discord: setup.discord, facebook, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD }));
+  server = await listenOnLoopback(pageHandler({ discord: setup.discord, providers: { facebook }, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD }));
 });
 afterEach(async () => {
   await server.close();
@@ -64,6 +68,15 @@ describe('playground page server', () => {
       ['/api/click', '{"messageId":"not-a-snowflake","customId":"x"}'],
       ['/api/click', `{"messageId":"1","customId":"${'x'.repeat(101)}"}`],
       ['/api/click', '{"messageId":"123456789012345678","customId":"login-cancel:1:abc"}'],
+      ['/api/command', '{"name":"login","options":{"nope":"x"}}'],
+      ['/api/command', '{"name":"login","options":{"provider":""}}'],
+      ['/api/command', `{"name":"login","options":{"provider":"${'x'.repeat(101)}"}}`],
+      ['/api/command', '{"name":"login","options":{"provider":7}}'],
+      ['/api/command', '{"name":"login","options":[]}'],
+      ['/api/command', '{"name":"ping","as":"not a name!"}'],
+      ['/api/autocomplete', '{"name":"ping","options":{},"focused":"provider"}'],
+      ['/api/autocomplete', '{"name":"login","options":{"provider":"gi"}}'],
+      ['/api/autocomplete', '{"name":"login","options":{"provider":"gi"},"focused":"other"}'],
     ];
     for (const [path, body, headers] of bad) {
       const reply = await postJson(path, body, headers);
@@ -72,6 +85,8 @@ describe('playground page server', () => {
     }
     expect((await postJson('/api/command', '{"name":"/shutdown"}')).json.error).toBe('unknown command /shutdown: try /ping, /login, /whoami, /logout');
     expect((await postJson('/api/click', '{"messageId":"123456789012345678","customId":"x"}')).json.error).toBe('no such message to click on');
+    expect((await postJson('/api/command', '{"name":"login","options":{"nope":"x"}}')).json.error).toBe('/login has no option nope: try provider:');
+    expect((await call(`${server.url}/api/events?as=${encodeURIComponent('<b>')}`)).status).toBe(400);
     expect((await call(`${server.url}/api/command`)).status).toBe(405);
     expect((await postJson('/api/command', JSON.stringify({ name: 'x'.repeat(20_000) }))).status).toBe(413);
     expect(setup.bot.deliveries).toEqual([]);
@@ -88,7 +103,12 @@ describe('playground page server', () => {
     const stream = await openEventStream(`${server.url}/api/events`);
     try {
       const snapshot = await stream.waitFor((event) => event.type === 'snapshot', 'the snapshot');
-      expect(snapshot.data).toMatchObject({ user: { name: 'You' }, messages: [], traffic: [], facebookDeviceUrl: `${facebook.url}/device` });
+      expect(snapshot.data).toMatchObject({
+        user: { name: 'You' },
+        messages: [],
+        traffic: [],
+        devicePages: [{ id: 'facebook', name: 'Facebook', url: `${facebook.url}/device` }],
+      });
       expect(snapshot.data.commands.map((command: { name: string }) => command.name)).toEqual(['ping', 'login', 'whoami', 'logout']);
 
       const ran = await postJson('/api/command', '{"name":"/login"}');
@@ -112,6 +132,44 @@ describe('playground page server', () => {
       }
     } finally {
       stream.close();
+    }
+  });
+
+  it('a command with options and an autocomplete are delivered as Discord sends them; the choices come back', async () => {
+    const ran = await postJson('/api/command', '{"name":"login","options":{"provider":"github"}}');
+    expect(ran.json).toMatchObject({ botStatus: 200 });
+    expect(setup.bot.deliveries[0]!.interaction.data.options).toEqual([{ name: 'provider', type: 3, value: 'github' }]);
+
+    const asked = await postJson('/api/autocomplete', '{"name":"/login","options":{"provider":"gi"},"focused":"provider"}');
+    expect(asked.json).toEqual({ botStatus: 200, choices: [{ name: 'GitHub', value: 'github' }] });
+    expect(setup.bot.deliveries[1]!.interaction).toMatchObject({ type: 4, data: { name: 'login', options: [{ name: 'provider', type: 3, value: 'gi', focused: true }] } });
+    // The option being typed may still be empty: Discord asks as soon as it is focused.
+    const empty = await postJson('/api/autocomplete', '{"name":"logout","focused":"provider"}');
+    expect(empty.json.botStatus).toBe(200);
+    expect(setup.bot.deliveries[2]!.interaction.data.options).toEqual([{ name: 'provider', type: 3, value: '', focused: true }]);
+
+    setup.bot.setAnswer(() => ({ body: { type: 4, data: { content: 'not choices' } } }));
+    const refused = await postJson('/api/autocomplete', '{"name":"login","options":{"provider":"g"},"focused":"provider"}');
+    expect(refused.json).toEqual({ botStatus: 200, failure: 'an autocomplete interaction must be answered with type 8, not 4', choices: [] });
+  });
+
+  it('?as=<name> acts as another person, who sees only their own ephemeral messages', async () => {
+    const mine = await openEventStream(`${server.url}/api/events`);
+    const theirs = await openEventStream(`${server.url}/api/events?as=Ada`);
+    try {
+      const ada = personNamed('Ada');
+      expect(ada.id).toMatch(/^\d{18}$/);
+      expect(ada.id).not.toBe(PLAYGROUND_USER.id);
+      expect((await theirs.waitFor((event) => event.type === 'snapshot', 'the snapshot')).data.user).toEqual({ id: ada.id, name: 'Ada' });
+      const ran = await postJson('/api/command', '{"name":"ping","as":"Ada"}');
+      expect(setup.bot.deliveries[0]!.interaction.member.user.id).toBe(ada.id);
+      await theirs.waitFor((event) => event.type === 'message' && event.data.message.id === ran.json.messageId, 'their message');
+      const own = await postJson('/api/command', '{"name":"ping"}');
+      await mine.waitFor((event) => event.type === 'message' && event.data.message.id === own.json.messageId, 'my message');
+      expect(mine.text()).not.toContain(ran.json.messageId);
+    } finally {
+      mine.close();
+      theirs.close();
     }
   });
 

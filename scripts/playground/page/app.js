@@ -1,5 +1,7 @@
 // The playground page: shows the channel and the traffic from the server's event stream, and sends what
-// the user does (a command, a button click) to the server's small JSON API, which has Discord deliver it.
+// the user does (a command with its options, typing in an autocompleted option, a button click) to the
+// server's small JSON API, which has Discord deliver it.
+import { choiceItems, parseCommand, suggestionsFor } from './composer.js';
 import { el } from './dom.js';
 import { refreshTimestamps } from './markdown.js';
 import { renderMessage } from './message-view.js';
@@ -12,14 +14,24 @@ const trafficList = document.getElementById('traffic');
 const composer = document.getElementById('composer');
 const input = document.getElementById('command-input');
 const picker = document.getElementById('picker');
-const commandList = document.getElementById('command-list');
 const composerError = document.getElementById('composer-error');
-const phone = document.getElementById('facebook-frame');
+const suggestionBox = document.getElementById('suggestions');
+const suggestionTitle = document.getElementById('suggestions-title');
+const suggestionList = document.getElementById('suggestion-list');
+const phone = document.getElementById('phone-frame');
+const bookmarks = document.getElementById('bookmarks');
+
+/** How long typing must pause before Discord asks the bot for choices (it asks on every keystroke; this is kinder). */
+const AUTOCOMPLETE_DELAY_MS = 150;
+
+// `/?as=<name>`: the page acts as another person on the same server (see page-server.ts).
+const actingAs = new URLSearchParams(location.search).get('as') ?? undefined;
 
 let userName = 'You';
+let commands = [];
 
 async function post(path, body) {
-  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, as: actingAs }) });
   const answer = await response.json();
   if (!response.ok) throw new Error(answer.error ?? `HTTP ${response.status}`);
   return answer;
@@ -58,24 +70,125 @@ function showNotice(text) {
   keepScrolled(messageList, () => messageList.append(el('li', { class: 'notice', role: 'alert' }, text)));
 }
 
-function showCommands(commands) {
+function showCommands(list) {
+  commands = list;
   picker.replaceChildren(
     ...commands.map((command) => el('button', { type: 'button', class: 'pick', 'data-command': command.name, title: command.description }, `/${command.name}`)),
   );
-  commandList.replaceChildren(...commands.map((command) => el('option', { value: `/${command.name}` }, command.description)));
 }
 
 async function runCommand(text) {
   composerError.textContent = '';
-  const name = text.trim().replace(/^\//, '');
-  if (!name) return;
+  if (!text.trim()) return;
+  hideSuggestions();
   try {
-    await post('/api/command', { name });
+    const { name, options } = parseCommand(text.startsWith('/') ? text : `/${text}`, commands);
+    await post('/api/command', { name, options });
     input.value = '';
   } catch (error) {
     composerError.textContent = error.message;
   }
 }
+
+// ---- the suggestion list: commands, their options, and the bot's autocomplete choices ------------------
+
+/** What the list shows now: `{ context, items, selected }`, or undefined when it is hidden. */
+let shown;
+/** Bumped for every change of the text: an autocomplete answer for older text is dropped. */
+let generation = 0;
+let autocompleteTimer;
+
+function hideSuggestions() {
+  shown = undefined;
+  clearTimeout(autocompleteTimer);
+  suggestionBox.hidden = true;
+  input.setAttribute('aria-expanded', 'false');
+  input.removeAttribute('aria-activedescendant');
+}
+
+function renderSuggestions(context, items, note) {
+  shown = { context, items, selected: items.length ? 0 : -1 };
+  suggestionTitle.textContent = context.title;
+  suggestionList.replaceChildren(
+    ...items.map((item, i) =>
+      el('li', { role: 'option', id: `suggestion-${i}`, 'data-index': i, 'aria-selected': String(i === 0) }, el('span', { class: 'label' }, item.label), item.detail ? el('span', { class: 'detail' }, item.detail) : undefined),
+    ),
+    ...(note ? [el('li', { class: 'note', 'aria-disabled': 'true' }, note)] : []),
+  );
+  suggestionBox.hidden = false;
+  input.setAttribute('aria-expanded', 'true');
+  highlight(shown.selected);
+}
+
+function highlight(index) {
+  if (!shown) return;
+  shown.selected = index;
+  for (const node of suggestionList.querySelectorAll('[role=option]')) node.setAttribute('aria-selected', String(Number(node.dataset.index) === index));
+  if (index >= 0) input.setAttribute('aria-activedescendant', `suggestion-${index}`);
+  else input.removeAttribute('aria-activedescendant');
+}
+
+function pick(index) {
+  const item = shown?.items[index];
+  if (!item) return;
+  input.value = item.text;
+  input.focus();
+  updateSuggestions();
+}
+
+/** Asks the Worker, through Discord, which choices to show for the option being typed (type 4 -> type 8). */
+async function askForChoices(context, asked) {
+  try {
+    const answer = await post('/api/autocomplete', { name: context.command, options: { ...context.filled, [context.focused]: context.typed }, focused: context.focused });
+    if (asked !== generation) return;
+    // What Discord's client says when the bot's answer does not come, or is refused.
+    if (answer.failure) return renderSuggestions(context, [], 'Loading options failed');
+    const items = choiceItems(context, answer.choices);
+    renderSuggestions(context, items, items.length ? undefined : 'No options match your search');
+  } catch (error) {
+    if (asked === generation) renderSuggestions(context, [], `Loading options failed: ${error.message}`);
+  }
+}
+
+function updateSuggestions() {
+  const asked = ++generation;
+  clearTimeout(autocompleteTimer);
+  const context = suggestionsFor(input.value, commands);
+  if (!context) return hideSuggestions();
+  if (context.kind !== 'choices') return renderSuggestions(context, context.items);
+  if (!shown || shown.context.kind !== 'choices') renderSuggestions(context, [], 'Loading options…');
+  autocompleteTimer = setTimeout(() => askForChoices(context, asked), AUTOCOMPLETE_DELAY_MS);
+}
+
+input.addEventListener('input', () => {
+  composerError.textContent = '';
+  updateSuggestions();
+});
+input.addEventListener('focus', () => {
+  if (input.value) updateSuggestions();
+});
+input.addEventListener('blur', () => setTimeout(hideSuggestions, 150));
+
+input.addEventListener('keydown', (event) => {
+  if (!shown) return;
+  const count = shown.items.length;
+  if (event.key === 'ArrowDown' && count) highlight((shown.selected + 1) % count);
+  else if (event.key === 'ArrowUp' && count) highlight((shown.selected - 1 + count) % count);
+  else if (event.key === 'Escape') hideSuggestions();
+  else if (event.key === 'Tab' && shown.selected >= 0) pick(shown.selected);
+  // Enter picks what is highlighted, as in Discord, except on a command typed in full: then it sends.
+  else if (event.key === 'Enter' && shown.selected >= 0 && !(shown.context.kind === 'commands' && shown.context.exact)) pick(shown.selected);
+  else return;
+  event.preventDefault();
+});
+
+// mousedown, not click: the input keeps its focus (and the list is not hidden by the blur).
+suggestionList.addEventListener('mousedown', (event) => {
+  const option = event.target.closest('[role=option]');
+  if (!option) return;
+  event.preventDefault();
+  pick(Number(option.dataset.index));
+});
 
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -84,7 +197,14 @@ composer.addEventListener('submit', (event) => {
 
 picker.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-command]');
-  if (button) runCommand(button.dataset.command);
+  if (!button) return;
+  const command = commands.find((c) => c.name === button.dataset.command);
+  // A command with options goes into the box, with its options offered; one without is sent at once.
+  if (command?.options.length) {
+    input.value = `/${command.name} `;
+    input.focus();
+    updateSuggestions();
+  } else runCommand(button.dataset.command);
 });
 
 messageList.addEventListener('click', async (event) => {
@@ -113,7 +233,7 @@ function showTraffic(line) {
 
 // ---- live updates -----------------------------------------------------------------------------------
 
-const events = new EventSource('/api/events');
+const events = new EventSource(actingAs ? `/api/events?as=${encodeURIComponent(actingAs)}` : '/api/events');
 const data = (event) => JSON.parse(event.data);
 
 // Sent on every (re)connection: the whole state so far.
@@ -121,7 +241,9 @@ events.addEventListener('snapshot', (event) => {
   const snapshot = data(event);
   userName = snapshot.user.name;
   showCommands(snapshot.commands);
-  if (!phone.getAttribute('src')) phone.setAttribute('src', snapshot.facebookDeviceUrl);
+  // The phone's bookmarks: each provider's device page (the code message's link opens the same pages there).
+  bookmarks.replaceChildren(...snapshot.devicePages.map((page) => el('a', { href: page.url, target: 'phone', class: 'bookmark' }, page.name)));
+  if (!phone.getAttribute('src') && snapshot.devicePages[0]) phone.setAttribute('src', snapshot.devicePages[0].url);
   messageList.replaceChildren();
   snapshot.messages.forEach(showMessage);
   trafficList.replaceChildren();

@@ -13,12 +13,15 @@ const BUTTON_CLASS = { 1: 'primary', 2: 'secondary', 3: 'success', 4: 'danger', 
 export function renderMessage(message, { userName }) {
   const author = message.author?.username ?? 'bot';
   const command = message.interaction_metadata?.name;
+  // Who ran the command: the page's person, or someone else on the server (their public messages show too).
+  const invoker = message.interaction_metadata?.user;
+  const invokerName = invoker?.global_name ?? invoker?.username ?? userName;
   const loading = (message.flags & LOADING) !== 0;
   return el(
     'li',
     { class: 'message', 'data-message-id': message.id },
-    command ? el('div', { class: 'invocation' }, el('span', { class: 'invoker' }, userName), ' used ', el('span', { class: 'command' }, `/${command}`)) : undefined,
-    el('div', { class: 'avatar', 'aria-hidden': 'true' }, 'f'),
+    command ? el('div', { class: 'invocation' }, el('span', { class: 'invoker' }, invokerName), ' used ', el('span', { class: 'command' }, `/${command}`)) : undefined,
+    el('div', { class: 'avatar', 'aria-hidden': 'true' }, [...author][0]?.toUpperCase() ?? '?'),
     el(
       'div',
       { class: 'body' },
@@ -108,8 +111,8 @@ function renderButton(button) {
   const className = `button ${BUTTON_CLASS[button.style] ?? 'secondary'}`;
   if (button.style === ButtonStyle.Link) {
     const url = webUrl(button.url ?? '');
-    // A link to this machine (the Facebook stand-in's /device page) opens in the phone frame beside the channel.
-    const target = url && isLoopback(url) ? 'facebook' : '_blank';
+    // A link to this machine (a provider stand-in's device page) opens in the phone frame beside the channel.
+    const target = url && isLoopback(url) ? 'phone' : '_blank';
     return url
       ? el('a', { class: className, href: url, target, rel: target === '_blank' ? 'noopener noreferrer' : undefined }, button.label ?? url, el('span', { class: 'external', 'aria-hidden': 'true' }, ' ↗'))
       : el('span', { class: className }, button.label ?? '');
