@@ -160,14 +160,12 @@ describe.concurrent('logins at every provider, through wrangler dev', () => {
     expect(microsoft.deviceLogin(userCode)).toMatchObject({ state: 'redeemed', tooFastPolls: 0 });
     const lines = linkLines(await whoami(discord, user));
     expect(lines).toHaveLength(1);
-    // The id is checked by the test below (a known bug in how /whoami shows it).
     expect(lines[0]).toMatch(/^- \*\*Microsoft\*\*: \*\*Zoë Ångström\*\* \(id `[^`]+`\)/);
   });
 
-  // KNOWN BUG outside src/providers (src/handlers/whoami.ts): the subject goes through escapeMarkdown *inside* a
-  // code span, where Discord shows backslashes literally, so Entra's pairwise `sub` (base64url: `_` and `-`) is
-  // shown as `4\_gdS6\-Mj…`, not the id. Remove `.fails` once /whoami stops escaping inside backticks.
-  it.fails('Microsoft: /whoami shows the account id exactly as Entra gave it', async () => {
+  // Inside a code span Discord shows escapes literally: Entra's pairwise `sub` (base64url: `_` and `-`) must be
+  // shown as it is.
+  it('Microsoft: /whoami shows the account id exactly as Entra gave it', async () => {
     const user = newUser();
     const { messageId, userCode } = await loginShowingCode(discord, user, 'Microsoft', 'microsoft');
     microsoft.approve(userCode, { name: 'Bob Example' });
