@@ -77,7 +77,14 @@ describe('Discord stand-in: command registration', () => {
         [resolve('scripts/register-commands.ts')],
         {
           cwd: mkdtempSync(join(tmpdir(), 'register-')),
-          env: { PATH: process.env.PATH, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_BOT_TOKEN: discord.botToken, DISCORD_API_URL: discord.apiUrl },
+          // A provider is set, so that the Linked Roles metadata has a record for it and nothing is warned about.
+          env: {
+            PATH: process.env.PATH,
+            DISCORD_APPLICATION_ID: discord.applicationId,
+            DISCORD_BOT_TOKEN: discord.botToken,
+            DISCORD_API_URL: discord.apiUrl,
+            GITHUB_CLIENT_ID: 'Iv1.0123456789abcdef',
+          },
         },
         (error, stdout, stderr) => done({ code: error ? (error.code as number) : 0, stdout, stderr }),
       );

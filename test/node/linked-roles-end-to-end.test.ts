@@ -108,7 +108,7 @@ describe('Linked Roles end to end through wrangler dev', () => {
     const { authorizeUrl, cookie } = await openLinkedRoles();
     const page = await visit(await discord.authorize(authorizeUrl, user), cookie);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Run <code>/login</code> in Discord; your roles update by themselves when it succeeds.');
+    expect(await page.text()).toContain('Run /login in Discord; your roles update by themselves when it succeeds.');
     expect(discord.roleConnection(user.id)!.metadata).toEqual({ facebook: '0' });
     expect(discord.meetsRequirement(user.id, { key: 'facebook' })).toBe(false);
   });

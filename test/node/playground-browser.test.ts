@@ -155,7 +155,8 @@ describe('the playground in a browser', () => {
       await loginAs('Zoë Ångström', grace);
       const linked = await run('/whoami', grace);
       await linked.locator('.content', { hasText: 'Your Discord account is linked to this account:' }).waitFor();
-      expect(await linked.locator('.content strong').allTextContents()).toEqual(['Facebook', 'Zoë Ångström']);
+      // The link, then the Linked Roles line (the playground has Linked Roles set up).
+      expect(await linked.locator('.content strong').allTextContents()).toEqual(['Facebook', 'Zoë Ångström', 'Linked Roles']);
       expect(await linked.locator('.content code').first().textContent()).toBe(playground.facebook.userIdFor('Zoë Ångström'));
       // Someone else's ephemeral answers are not shown on this person's page, as in Discord.
       expect(await page.locator(`li.message[data-message-id="${await linked.getAttribute('data-message-id')}"]`).count()).toBe(0);

@@ -75,7 +75,7 @@ describe('a deployment without Facebook, each provider in its other configuratio
     expect(result.body).toEqual({
       type: 4,
       data: {
-        content: 'This bot offers no login called "facebook". Choose one of: `github` (GitHub), `google` (Google), `microsoft` (Microsoft), `oidc` (OpenID).',
+        content: 'This bot offers no login called "facebook". Choose one of: `github` (GitHub), `google` (Google), `microsoft` (Microsoft), and `oidc` (OpenID).',
         flags: 64,
       },
     });

@@ -65,6 +65,11 @@ describe('/whoami', () => {
     expect(lines[2]).toMatch(/^- \*\*GitHub\*\*: \*\*octocat\*\* \(id `583231`\).*permissions granted: none$/);
   });
 
+  it('shows an id exactly as the provider gave it (no escapes inside the code span, which Discord would show)', async () => {
+    await linkAccount(env.DB, { discordUserId: alice.id, provider: 'microsoft', subject: 'AAAA_bb-cc*dd', name: 'Ada', scopes: [], now: LINKED_AT + 1 });
+    expect((await whoami()).data.content).toContain('(id `AAAA_bb-cc*dd`)');
+  });
+
   it('works the same from a server (member.user)', async () => {
     expect((await whoami(alice, true)).data.content).toContain('1060000000000001');
   });
