@@ -28,7 +28,7 @@ export const ptBR = catalog({
   'error.badOptions': 'Não foi possível ler as opções de `/{command}`. O comando pode ter acabado de mudar; tente de novo.',
   'error.internal': 'Algo deu errado do nosso lado. Tente de novo daqui a pouco.',
   'error.unknownButton': 'Este botão não é mais suportado.',
-  'error.notSetUp': '{feature} deste bot ainda não está configurado; o operador pode ver o motivo nos logs do Worker.',
+  'error.notSetUp': '{feature} ainda não está configurado neste bot; o operador pode ver o motivo nos logs do Worker.',
   'feature.login': 'O login',
   'feature.providerLogin': 'O login com {provider}',
   'feature.logout': 'O logout',
