@@ -11,7 +11,7 @@ export const fr = catalog({
   'command.ping.name': 'ping',
   'command.ping.description': 'Vérifie que le bot fonctionne.',
   'command.login.name': 'connexion',
-  'command.login.description': 'Lie un compte (Facebook, GitHub, Google…) : reçois un code à saisir sur ton téléphone ou ordinateur.',
+  'command.login.description': 'Lie un compte (Facebook, GitHub, Google…) : reçois un code à saisir sur téléphone ou ordinateur.',
   'command.login.provider.name': 'fournisseur',
   'command.login.provider.description': 'Où se trouve ton compte (les choix sont ceux que propose ce bot).',
   'command.whoami.name': 'quisuisje',
