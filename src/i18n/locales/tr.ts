@@ -11,7 +11,7 @@ export const tr = catalog({
   'command.ping.name': 'ping',
   'command.ping.description': 'Botun çalıştığını kontrol et.',
   'command.login.name': 'giriş',
-  'command.login.description': 'Bir hesap bağla (Facebook, GitHub, Google, ...): telefonunda veya bilgisayarında gireceğin kodu al.',
+  'command.login.description': 'Bir hesap bağla (Facebook, GitHub, Google, ...): telefonda veya bilgisayarda gireceğin kodu al.',
   'command.login.provider.name': 'sağlayıcı',
   'command.login.provider.description': 'Hesabının bulunduğu yer (seçenekler bu botun sunduklarıdır).',
   'command.whoami.name': 'hesaplarım',
