@@ -55,7 +55,7 @@ export function codeMessage(session: Session, device: DeviceCode, browserUrl?: s
     allowed_mentions: noMentions,
     embeds: [
       {
-        title: truncate(t.t('code.title', { provider }), EMBED_TITLE_MAX),
+        title: truncate(t.t('code.title', { provider: escapeMarkdown(provider) }), EMBED_TITLE_MAX),
         color: session.providerColor,
         description: `${t.t('code.description', { address: escapeMarkdown(address) })}\n\`\`\`\n${device.userCode}\n\`\`\``,
         fields: [{ name: t.t('code.expires'), value: `<t:${unixSeconds(device.expiresAt)}:R>`, inline: true }],
@@ -119,7 +119,7 @@ export function successMessage(session: Pick<Session, 'providerName' | 'locale'>
 /** Replaces a success message not yet shown when the user's data at that provider is erased before it could be. */
 export function erasedMessage(t: Translator, providerName: string): DiscordMessage {
   const provider = escapeMarkdown(providerName);
-  return notice(t.t('erased.title', { provider: providerName }), t.t('erased.description', { provider }), GREY);
+  return notice(t.t('erased.title', { provider }), t.t('erased.description', { provider }), GREY);
 }
 
 export const cancelledMessage = (t: Translator): DiscordMessage => notice(t.t('cancelled.title'), t.t('cancelled.description'), GREY);

@@ -41,7 +41,9 @@ const SAME_AS_ENGLISH: Partial<Record<MessageKey, string>> = {
  * Texts that equal the English one in one language only because that language spells the word the same (Spanish
  * "no"). Each needs its reason; none is needed today.
  */
-const SPELLED_THE_SAME: Partial<Record<Locale, Partial<Record<MessageKey, string>>>> = {};
+const SPELLED_THE_SAME: Partial<Record<Locale, Partial<Record<MessageKey, string>>>> = {
+  es: { 'roles.no': 'the Spanish for "no" is "no"' },
+};
 
 /** Keys of texts shown on web pages (plain text); every other text is a Discord message (markdown). */
 const isPageText = (key: MessageKey) => /^(page|roles|privacy|deletion)\./.test(key);

@@ -171,7 +171,7 @@ export const de = catalog({
   'privacy.howLong': 'Wie lange',
   'privacy.howLong.text': 'Bis du die Verknüpfung entfernst oder ein anderes Konto beim selben Anbieter verknüpfst, das sie ersetzt. Von einer entfernten Verknüpfung wird nichts aufbewahrt. Die Discord-Autorisierung für Verknüpfte Rollen wird aufbewahrt, bis du deine letzte Verknüpfung mit /abmelden entfernst oder bis Discord sie ablehnt, weil du die App aus deinem Discord-Konto entfernt hast; dann wird sie gelöscht.',
   'privacy.delete': 'So lässt du sie löschen',
-  'privacy.delete.logout': 'Führe in Discord /abmelden aus: Der Bot löscht die Verknüpfung sofort und bittet, wo er kann, den Anbieter, den Zugriff der App zu entfernen.',
+  'privacy.delete.logout': 'Mit /abmelden in Discord löscht der Bot die Verknüpfung sofort und bittet, wo er kann, den Anbieter, den Zugriff der App zu entfernen.',
   'privacy.delete.facebook': 'Entferne diese App bei Facebook unter {link}: Facebook benachrichtigt den Bot, der deinen Eintrag löscht. Wenn du dort die Löschung deiner Daten anforderst, bekommst du einen Bestätigungscode und einen Link zum Status der Anfrage.',
   'privacy.delete.discord': 'Entferne diese App in Discord unter Benutzereinstellungen › Autorisierte Apps: Ihre Discord-Autorisierung funktioniert dann sofort nicht mehr, und der Bot löscht seine Kopie, sobald er sie das nächste Mal verwenden würde.',
   'privacy.deletionRecords': 'Von einer Anfrage zur Datenlöschung behält der Bot nur den Bestätigungscode, den Zeitpunkt und den Status, und zwar {days} Tage lang, damit die Statusseite funktioniert. Dieser Eintrag verrät nicht, wen er betraf.',
