@@ -3,9 +3,10 @@
  * (the project's wrangler.toml minifies) into a temporary directory and measures the JavaScript modules: raw
  * bytes, and gzip bytes (zlib level 9, the stricter reading; wrangler's own "gzip:" figure is kept next to it).
  */
+import { build, type Plugin } from 'esbuild';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runWrangler } from './wrangler-cli.ts';
 
@@ -19,6 +20,56 @@ export interface BundleResult {
   wranglerReported: { rawBytes: number; gzipBytes: number } | undefined;
   budgetGzipBytes: number;
   withinBudget: boolean;
+  /**
+   * Where the bytes go (esbuild, minified as wrangler does, by source): raw bytes per group, and the whole Worker's
+   * gzip size with only the English catalog (the other eight languages' share is the difference).
+   */
+  breakdown: { rawBytesByGroup: Record<string, number>; gzipBytesEnglishOnly: number } | undefined;
+}
+
+/** The groups of sources the breakdown counts, first match wins. */
+const GROUPS: Array<[string, RegExp]> = [
+  ['translations (8 languages)', /src\/i18n\/locales\//],
+  ['English catalog', /src\/i18n\/en\.ts$/],
+  ['oauth4webapi', /node_modules\/oauth4webapi\//],
+  ['valibot', /node_modules\/valibot\//],
+  ['other libraries', /node_modules\//],
+  ['the bot\'s own code', /./],
+];
+
+/** Every other catalog replaced by the English one: the Worker as it would be in English only. */
+const englishOnly: Plugin = {
+  name: 'english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/[\w-]+\.ts$/ }, (args) => ({ path: join(args.resolveDir, args.path), namespace: 'english-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'english-only' }, (args) => {
+      const name = /locales\/([\w-]+)\.ts$/.exec(args.path)![1]!.replace('-BR', 'BR');
+      return { contents: `export { en as ${name} } from '../en.ts';`, loader: 'ts', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+async function breakdown(projectDir: string): Promise<BundleResult['breakdown']> {
+  const options = {
+    entryPoints: [join(projectDir, 'src/index.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm' as const,
+    platform: 'neutral' as const,
+    external: ['cloudflare:workers'],
+    mainFields: ['module', 'main'],
+    conditions: ['workerd', 'worker', 'browser'],
+    write: false,
+    logLevel: 'silent' as const,
+  };
+  const full = await build({ ...options, metafile: true });
+  const rawBytesByGroup: Record<string, number> = {};
+  for (const [source, input] of Object.entries(Object.values(full.metafile.outputs)[0]!.inputs)) {
+    const group = GROUPS.find(([, pattern]) => pattern.test(source))![0];
+    rawBytesByGroup[group] = (rawBytesByGroup[group] ?? 0) + input.bytesInOutput;
+  }
+  const english = await build({ ...options, plugins: [englishOnly] });
+  return { rawBytesByGroup, gzipBytesEnglishOnly: gzipSync(english.outputFiles![0]!.contents, { level: 9 }).length };
 }
 
 export async function measureBundle(projectDir: string): Promise<BundleResult> {
@@ -45,6 +96,7 @@ export async function measureBundle(projectDir: string): Promise<BundleResult> {
         : undefined,
       budgetGzipBytes: BUNDLE_BUDGET_GZIP_BYTES,
       withinBudget: gzipBytes <= BUNDLE_BUDGET_GZIP_BYTES,
+      breakdown: await breakdown(projectDir).catch(() => undefined),
     };
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export function bundleRows(bundle: BundleResult): Row[] {
-  return [
+  const rows: Row[] = [
     {
       figure: 'Worker bundle, gzip (raw)',
       value: `${kib(bundle.gzipBytes)} (${kib(bundle.rawBytes)})`,
@@ -29,6 +29,17 @@ export function bundleRows(bundle: BundleResult): Row[] {
       verdict: verdict(bundle.withinBudget),
     },
   ];
+  const b = bundle.breakdown;
+  if (b) {
+    const total = Object.values(b.rawBytesByGroup).reduce((sum, n) => sum + n, 0);
+    const shares = Object.entries(b.rawBytesByGroup)
+      .sort((x, y) => y[1] - x[1])
+      .map(([group, bytes]) => `${group} ${kib(bytes)} (${((bytes / total) * 100).toFixed(0)}%)`)
+      .join(', ');
+    rows.push(info('Bundle, minified, by source (raw)', shares));
+    rows.push(info('Bundle, gzip, with the English catalog only (esbuild)', kib(b.gzipBytesEnglishOnly)));
+  }
+  return rows;
 }
 
 /** Ratios shown for information, without a budget. Discord's sample is the issue's reference point, not a budget. */
