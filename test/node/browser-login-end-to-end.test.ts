@@ -14,6 +14,9 @@
  * after the callback (two intervals with the Worker's alarms running), during which the finished login's
  * device code must get no poll.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProviderStandins, type ProviderStandinId, type ProviderStandins } from '../../scripts/lib/provider-standins.ts';
 import { workerVarsFor } from '../../scripts/lib/worker-vars.ts';
@@ -46,18 +49,28 @@ let oidc: OidcStandin;
 const newUser = userFactory(730_000_000_000_000_000n, 'browser');
 /** Authorization endpoints by discovery (the OpenID providers), filled in beforeAll. */
 const discovered: Partial<Record<ProviderStandinId, string>> = {};
+/** Durable Object and D1 state, kept across the restart test's kill. */
+const persistTo = mkdtempSync(join(tmpdir(), 'browser-login-e2e-'));
 
-beforeAll(async () => {
-  discord = await startDiscordStandin();
-  standins = await startProviderStandins({ intervalSeconds: INTERVAL_SECONDS });
-  ({ facebook, github, google, microsoft, oidc } = standins as Required<ProviderStandins>);
-  worker = await startWorker({
+/** The Worker on `port` (default: a free one); a restart passes the old port, so its URL and redirect URIs stay. */
+async function start(port?: number): Promise<WorkerHandle> {
+  const handle = await startWorker({
+    persistTo,
+    ...(port === undefined ? {} : { port }),
     vars: (url) => {
       for (const id of standins.ids) standins[id]!.allowRedirectUri(`${url}/auth/${id}/callback`);
       return workerVarsFor({ discord, ...standins, oidcName: OIDC_NAME, publicBaseUrl: url });
     },
   });
-  discord.setInteractionsUrl(`${worker.url}/interactions`);
+  discord.setInteractionsUrl(`${handle.url}/interactions`);
+  return handle;
+}
+
+beforeAll(async () => {
+  discord = await startDiscordStandin();
+  standins = await startProviderStandins({ intervalSeconds: INTERVAL_SECONDS });
+  ({ facebook, github, google, microsoft, oidc } = standins as Required<ProviderStandins>);
+  worker = await start();
   const metadata = async (url: string) => ((await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).json()) as { authorization_endpoint: string }).authorization_endpoint;
   discovered.google = await metadata(`${google.url}/.well-known/openid-configuration`);
   discovered.microsoft = await metadata(`${microsoft.url}/common/v2.0/.well-known/openid-configuration`);
@@ -68,6 +81,7 @@ afterAll(async () => {
   await worker?.stop();
   await discord?.close();
   await standins?.close();
+  rmSync(persistTo, { recursive: true, force: true });
 });
 
 // ---- Each provider, described once ---------------------------------------------------------------------------
@@ -518,4 +532,22 @@ describe.concurrent('browser login through wrangler dev, against every provider 
       expect(await linkLines(started.user)).toHaveLength(1);
     });
   });
+});
+
+// After the concurrent tests: it restarts the one Worker.
+describe('a restart while the person is at the provider', () => {
+  it('wrangler dev killed between start and callback: restarted on the same URL, the callback completes (state, cookie hash, verifier and nonce were stored)', async () => {
+    const c = caseOf('oidc'); // the strictest peer: PKCE required, the nonce and iss checked
+    const person = newPerson('Rex Restart');
+    const started = await startInBrowser(c);
+    const location = await c.authorize(started.authorizationUrl, person, 'approve');
+    await worker.kill();
+    worker = await start(worker.port);
+    const page = await started.browser.get(location);
+    const answeredAt = Date.now();
+    expectWorkerPage(page, 200, `Signed in as ${person}`);
+    await messageTitled(discord, started.messageId, `Logged in as ${person}`, 5_000);
+    expect(await linkLines(started.user)).toHaveLength(1);
+    await expectNoPollSince(c, started.userCode, answeredAt);
+  }, 60_000);
 });
