@@ -28,7 +28,7 @@ import type { GoogleStandin } from '../../scripts/standins/google.ts';
 import type { MicrosoftStandin } from '../../scripts/standins/microsoft.ts';
 import type { OidcStandin } from '../../scripts/standins/oidc.ts';
 import { Browser, type Page } from '../support/node/browser.ts';
-import { linkOf, loginShowingCode, messageTitled, titleOf, userFactory, whoami } from '../support/node/login-messages.ts';
+import { cancelIdOf, embedOf, linkOf, loginShowingCode, messageTitled, titleOf, userFactory, whoami } from '../support/node/login-messages.ts';
 
 const INTERVAL_SECONDS = 1;
 const OIDC_NAME = 'Example SSO';
@@ -440,6 +440,34 @@ describe.concurrent('browser login through wrangler dev, against every provider 
     const lines = await linkLines(started.user);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`**Microsoft**: **${person}**`);
+  });
+
+  it('Facebook: Cancel in Discord while the person is at Facebook: the callback gets "already finished" (409), the code is never exchanged', async () => {
+    const c = caseOf('facebook');
+    const started = await startInBrowser(c);
+    const location = await c.authorize(started.authorizationUrl, newPerson('Cleo Cancel'), 'approve');
+    const clicked = await discord.clickButton({ customId: cancelIdOf(discord.message(started.messageId)!)!, messageId: started.messageId, user: started.user });
+    expect((clicked.body as { type: number }).type).toBe(7);
+    expect(titleOf(discord.message(started.messageId))).toBe('Login cancelled');
+    expectWorkerPage(await started.browser.get(location), 409, 'This login already finished');
+    expect(c.exchanged(started.state)).toBe(false);
+    expect(await linkLines(started.user)).toEqual([]);
+  });
+
+  it('Google: an account already linked to another Discord user, signed in again in the browser: the link moves (the device path\'s rule) and the message says so', async () => {
+    const c = caseOf('google');
+    const person = newPerson('Sam Shared');
+    const first = await startInBrowser(c);
+    expectWorkerPage(await first.browser.get(await c.authorize(first.authorizationUrl, person, 'approve')), 200, `Signed in as ${person}`);
+    await messageTitled(discord, first.messageId, `Logged in as ${person}`, 5_000);
+    const second = await startInBrowser(c);
+    expectWorkerPage(await second.browser.get(await c.authorize(second.authorizationUrl, person, 'approve')), 200, `Signed in as ${person}`);
+    const done = await messageTitled(discord, second.messageId, `Logged in as ${person}`, 5_000);
+    expect(embedOf(done)?.description).toContain(`<@${first.user.id}>`);
+    expect(await linkLines(first.user)).toEqual([]);
+    const lines = await linkLines(second.user);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`**Google**: **${person}** (id \`${google.account(person).sub}\`)`);
   });
 
   it('GitHub: the button opened twice at once: one browser goes to GitHub, the other gets a 4xx page', async () => {
