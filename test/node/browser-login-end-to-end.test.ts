@@ -7,7 +7,9 @@
  * stand-in's page → the callback on the Worker with the cookie → "Signed in as" → the message says "Logged in
  * as" → /whoami lists the link → the device code is never polled again. Then what goes wrong or is attacked:
  * a decline, a callback twice at once and replayed, a callback from another browser, a used code spliced into
- * a new login, and oidc-provider's real PKCE and nonce checks (tampered code_challenge, nonce, state).
+ * a new login, the device path or Cancel winning first, the button opened twice, an account linked elsewhere,
+ * oidc-provider's real PKCE and nonce checks (tampered code_challenge, nonce, state), and last a wrangler dev
+ * crash between start and callback.
  *
  * Tests run concurrently; each has its own Discord user (its own LoginSession) and its own person at the
  * provider. "Not polled again" is timed by a marker: another login of the same provider, polled three times
@@ -179,6 +181,9 @@ const CASES: ProviderCase[] = [
 ];
 const caseOf = (id: ProviderStandinId) => CASES.find((c) => c.id === id)!;
 
+/** Every ticket, cookie, state and code the tests saw: none may appear in the Worker's log. */
+const secretsSeen = new Set<string>();
+
 /** A person at the provider no other test uses (linking one account to two Discord users would move the link). */
 let nextPerson = 0;
 const newPerson = (first: string) => `${first} ${++nextPerson}`;
@@ -226,6 +231,7 @@ async function startInBrowser(c: ProviderCase): Promise<Started> {
   const setCookie = start.setCookies.find((header) => header.startsWith(`${COOKIE}=`));
   expect(setCookie).toMatch(new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{32,}; Path=/auth/; Max-Age=900; HttpOnly; SameSite=Lax$`));
   expect(browser.cookie(COOKIE)).toBeDefined();
+  secretsSeen.add(browser.cookie(COOKIE)!).add(startUrl.searchParams.get('t')!);
 
   const location = new URL(start.location!);
   expect(`${location.origin}${location.pathname}`).toBe(c.authorizationEndpoint());
@@ -248,6 +254,7 @@ function expectCallback(c: ProviderCase, location: string, state: string): URL {
   const url = new URL(location);
   expect(`${url.origin}${url.pathname}`).toBe(`${worker.url}/auth/${c.id}/callback`);
   expect(url.searchParams.get('state')).toBe(state);
+  for (const name of ['state', 'code']) if (url.searchParams.get(name)) secretsSeen.add(url.searchParams.get(name)!);
   return url;
 }
 
@@ -550,7 +557,6 @@ describe.concurrent('browser login through wrangler dev, against every provider 
       }
       // The genuine state at another provider's callback (a mix-up): refused as well.
       answers['at /auth/google/callback'] = (await started.browser.get(location.href.replace('/auth/oidc/', '/auth/google/'))).status;
-      console.info(`tampered states answered: ${JSON.stringify(answers)}`);
       for (const [state, status] of Object.entries(answers)) expect([400, 409], `state ${JSON.stringify(state)}: HTTP ${status}`).toContain(status);
       expect(titleOf(discord.message(started.messageId))).toBe(`Log in with ${OIDC_NAME}`);
       expect(await linkLines(started.user)).toEqual([]);
@@ -559,6 +565,16 @@ describe.concurrent('browser login through wrangler dev, against every provider 
       await messageTitled(discord, started.messageId, `Logged in as ${person}`, 5_000);
       expect(await linkLines(started.user)).toHaveLength(1);
     });
+  });
+});
+
+// After the concurrent tests, before the restart (which starts a new log).
+describe("the Worker's log", () => {
+  it('holds no ticket, cookie, state or code of any login above', () => {
+    expect(secretsSeen.size).toBeGreaterThan(50);
+    const output = worker.output();
+    expect(output).toContain('/auth/github/callback'); // it is the log of these requests
+    expect([...secretsSeen].filter((secret) => output.includes(secret))).toEqual([]);
   });
 });
 
