@@ -88,8 +88,12 @@ export type BrowserStartResult =
   | { kind: Exclude<BrowserCheck, 'ok'> };
 export type BrowserCallbackResult =
   | { kind: 'linked'; name: string; providerName: string }
-  | { kind: 'declined' | 'failed' }
+  /** `refused`: the provider said no to this code (a 4xx); `failed`: an outage, or this side's settings or storage. */
+  | { kind: 'declined' | 'refused' | 'failed' }
   | { kind: Exclude<BrowserCheck, 'ok'> };
+
+/** RFC 6749 §4.1.2.1: the authorization server's own trouble, as opposed to a refusal of this request. */
+const TRANSIENT_AUTHORIZATION_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
 const sha256 = async (text: string) => toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 
@@ -252,7 +256,8 @@ export class LoginSession extends DurableObject<Env> {
       if (error && error !== 'access_denied') console.warn(`browser login answered with an error (${providerId}): ${error.slice(0, 64)}`);
       const declined = error === 'access_denied';
       this.#commit((declined ? browserDeclined : browserFailed)(this.#memory!, session.id, conclusionMessage), Date.now());
-      return { kind: declined ? 'declined' : 'failed' };
+      if (declined) return { kind: 'declined' };
+      return { kind: error && !TRANSIENT_AUTHORIZATION_ERRORS.has(error) ? 'refused' : 'failed' };
     }
     let identity: Identity;
     try {
@@ -268,7 +273,7 @@ export class LoginSession extends DurableObject<Env> {
     } catch (exchangeError) {
       console.error(`browser login failed (${providerId}): ${describe(exchangeError)}`);
       this.#commit(browserFailed(this.#memory!, session.id, conclusionMessage), Date.now());
-      return { kind: 'failed' };
+      return { kind: exchangeError instanceof ProviderError && !exchangeError.transient ? 'refused' : 'failed' };
     }
     const linked = await this.#link(session, identity);
     // The final message is sent by the alarm, now.

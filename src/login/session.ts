@@ -452,7 +452,7 @@ export function accountErased(state: State, provider: ProviderId, erased: (edit:
 // ---------------------------------------------------------------------------------------------------------------
 // The browser path
 
-export type BrowserCheck = 'ok' | 'invalid' | 'used' | 'finished';
+export type BrowserCheck = 'ok' | 'invalid' | 'invalid-state' | 'used' | 'finished';
 
 /** Whether `ticket` may start this login in a browser now (for `provider`; a web login takes any). */
 export function browserTicketCheck(state: State, ticket: string, provider: ProviderId): BrowserCheck {
@@ -471,7 +471,9 @@ export function browserStarted(state: State, sessionId: string, provider: Provid
 /** Whether a callback with this state and cookie (their hashes) belongs to this login's browser attempt. */
 export function browserCallbackCheck(state: State, stateHash: string, cookieHash: string | undefined): BrowserCheck {
   const started = state.current?.browser?.started;
-  if (!started || started.stateHash !== stateHash) return 'finished';
+  if (!started) return 'finished';
+  // This login's browser attempt is live, but this is not its state (a damaged or forged one).
+  if (started.stateHash !== stateHash) return 'invalid-state';
   if (cookieHash === undefined || started.cookieHash !== cookieHash) return 'invalid';
   if (state.current!.browser!.consumed || state.current!.authorizedAt !== undefined) return 'used';
   return 'ok';

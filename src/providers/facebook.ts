@@ -130,19 +130,21 @@ export function createFacebook(settings: FacebookSettings): Provider {
 
     browser: {
       // The manual login flow's dialog (PLATFORM.md §2), at the Graph version FACEBOOK_GRAPH_URL pins, with PKCE.
-      async authorizationUrl(request) {
-        const version = new URL(settings.graphUrl).pathname.split('/').filter(Boolean).pop() ?? 'v25.0';
-        const url = new URL(`${settings.webUrl}/${version}/dialog/oauth`);
-        url.search = new URLSearchParams({
-          client_id: settings.appId,
-          redirect_uri: request.redirectUri,
-          state: request.state,
-          response_type: 'code',
-          scope: settings.scopes.join(','),
-          code_challenge: request.codeChallenge,
-          code_challenge_method: 'S256',
-        }).toString();
-        return url.href;
+      async authorizer() {
+        return (request) => {
+          const version = new URL(settings.graphUrl).pathname.split('/').filter(Boolean).pop() ?? 'v25.0';
+          const url = new URL(`${settings.webUrl}/${version}/dialog/oauth`);
+          url.search = new URLSearchParams({
+            client_id: settings.appId,
+            redirect_uri: request.redirectUri,
+            state: request.state,
+            response_type: 'code',
+            scope: settings.scopes.join(','),
+            code_challenge: request.codeChallenge,
+            code_challenge_method: 'S256',
+          }).toString();
+          return url.href;
+        };
       },
       async exchange(callback) {
         if (callback.params.get('state') !== callback.state) throw new ProviderError('the state does not match', false);

@@ -230,23 +230,26 @@ export async function revokeToken(server: OAuthClient, grant: Grant): Promise<vo
  */
 export function codeGrant(server: () => Promise<OAuthClient>, extraParams: Record<string, string> = {}, openId = true): BrowserLogin {
   return {
-    async authorizationUrl(request: AuthorizationRequest) {
+    async authorizer() {
       const { as, client, scope } = await server();
       if (!as.authorization_endpoint) throw new ProviderError('the provider has no authorization endpoint', false);
-      const url = new URL(as.authorization_endpoint);
-      const params: Record<string, string> = {
-        client_id: client.client_id,
-        response_type: 'code',
-        redirect_uri: request.redirectUri,
-        scope,
-        state: request.state,
-        code_challenge: request.codeChallenge,
-        code_challenge_method: 'S256',
-        ...(openId ? { nonce: request.nonce } : {}),
-        ...extraParams,
+      const endpoint = as.authorization_endpoint;
+      return (request: AuthorizationRequest) => {
+        const url = new URL(endpoint);
+        const params: Record<string, string> = {
+          client_id: client.client_id,
+          response_type: 'code',
+          redirect_uri: request.redirectUri,
+          scope,
+          state: request.state,
+          code_challenge: request.codeChallenge,
+          code_challenge_method: 'S256',
+          ...(openId ? { nonce: request.nonce } : {}),
+          ...extraParams,
+        };
+        for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+        return url.href;
       };
-      for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-      return url.href;
     },
     async exchange(callback: AuthorizationCallback) {
       const s = await server();

@@ -104,8 +104,11 @@ export interface AuthorizationCallback {
 
 /** The authorization code grant (RFC 6749 §4.1, with PKCE), hosted by the Worker. */
 export interface BrowserLogin {
-  /** Where to send the browser. Throws {@link ProviderError} (e.g. when discovery fails). */
-  authorizationUrl(request: AuthorizationRequest): Promise<string>;
+  /**
+   * Resolves where to send the browser (discovery may fail: throws {@link ProviderError}) and returns the URL's
+   * builder, so that a failure costs the user nothing: the Worker asks before it spends the single-use ticket.
+   */
+  authorizer(): Promise<(request: AuthorizationRequest) => string>;
   /** Exchanges the code. Throws {@link ProviderError}. */
   exchange(callback: AuthorizationCallback): Promise<Grant>;
 }

@@ -43,7 +43,10 @@ function pagesIn(t: Translator) {
     finished: () => page(409, t.t('page.finished.title'), t.t('page.finished.text')),
     wrongBrowser: () => page(400, t.t('page.wrongBrowser.title'), t.t('page.wrongBrowser.text')),
     declined: (provider: string) => page(400, t.t('page.declined.title'), t.t('page.declined.text', { provider })),
-    failed: (provider: string) => page(502, t.t('page.failed.title'), t.t('page.failed.text', { provider })),
+    /** The provider refused the code (used, expired, or not bound to this login's PKCE verifier or nonce). */
+    refused: (provider: string) => page(400, t.t('page.failed.title'), t.t('page.failed.text', { provider })),
+    /** The provider could not be reached, or answered with an outage. */
+    unavailable: (provider: string) => page(502, t.t('page.failed.title'), t.t('page.failed.text', { provider })),
     signedIn: (name: string, provider: string) =>
       htmlPage(
         200,
@@ -79,9 +82,17 @@ export async function browserLoginStart(request: Request, env: Env, providerId: 
   const ticket = new URL(request.url).searchParams.get('t');
   const session = sessionFor(env, ticket);
   if (!session || !ticket) return pages.badLink();
+  // Before the ticket is spent: a provider that cannot be reached now leaves the button usable.
+  let authorizationUrl: Awaited<ReturnType<NonNullable<Provider['browser']>['authorizer']>>;
+  try {
+    authorizationUrl = await provider.browser!.authorizer();
+  } catch {
+    return pages.unavailable(provider.name);
+  }
   const started = await session.browserStart(ticket, provider.id);
   switch (started.kind) {
     case 'invalid':
+    case 'invalid-state':
       return pages.badLink();
     case 'used':
       return pages.used();
@@ -90,17 +101,12 @@ export async function browserLoginStart(request: Request, env: Env, providerId: 
     case 'ok':
       break;
   }
-  let location: string;
-  try {
-    location = await provider.browser!.authorizationUrl({
-      redirectUri: callbackUrl(site.value.publicBaseUrl, provider.id),
-      state: started.state,
-      codeChallenge: started.codeChallenge,
-      nonce: started.nonce,
-    });
-  } catch {
-    return pages.failed(provider.name);
-  }
+  const location = authorizationUrl({
+    redirectUri: callbackUrl(site.value.publicBaseUrl, provider.id),
+    state: started.state,
+    codeChallenge: started.codeChallenge,
+    nonce: started.nonce,
+  });
   const secure = isLoopback(site.value.publicBaseUrl) && site.value.publicBaseUrl.startsWith('http:') ? '' : '; Secure';
   return new Response(null, {
     status: 302,
@@ -135,10 +141,14 @@ export async function browserLoginCallback(request: Request, env: Env, providerI
       return withClearedCookie(pages.signedIn(result.name, result.providerName));
     case 'declined':
       return withClearedCookie(pages.declined(provider.name));
+    case 'refused':
+      return withClearedCookie(pages.refused(provider.name));
     case 'failed':
-      return withClearedCookie(pages.failed(provider.name));
+      return withClearedCookie(pages.unavailable(provider.name));
     case 'invalid':
       return pages.wrongBrowser();
+    case 'invalid-state':
+      return pages.badLink();
     case 'used':
       return pages.used();
     case 'finished':

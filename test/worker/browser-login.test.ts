@@ -177,13 +177,13 @@ describe('GET /auth/<provider>/callback', () => {
     expect(await linkOf(user.id, 'oidc')).toMatchObject({ subject: '248289761001' });
   });
 
-  it('an ID token with another nonce is refused: a 502 page, nothing linked, the message says the login failed', async () => {
+  it('an ID token with another nonce is refused: a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net, 'oidc');
     const { location, cookie } = await start(browserUrl);
     net.script(providers.oidc.token(), providers.oidc.success({ nonce: 'another-nonce', name: 'Ada' }));
     const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')! }, cookie);
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(400);
     expect(await linkOf(user.id, 'oidc')).toBeNull();
     await runAlarm(user);
     expect(titlesFor(net, token).at(-1)).toBe('Login failed');
@@ -201,16 +201,40 @@ describe('GET /auth/<provider>/callback', () => {
     expect(titlesFor(net, token)).toEqual(['Log in with Facebook', 'Login declined']);
   });
 
-  it('a code that fails to exchange: a 502 page, nothing linked, the message says the login failed', async () => {
+  it('a code the provider refuses to exchange (used): a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net);
     const { location, cookie } = await start(browserUrl);
     net.script(EXCHANGE, () => json(400, { error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 } }));
     const response = await callback('facebook', { code: 'used', state: location.searchParams.get('state')! }, cookie);
-    expect(response.status).toBe(502);
+    expect(await pageOf(response)).toMatchObject({ status: 400, text: expect.stringContaining('Login failed') });
     expect(await linkOf(user.id)).toBeNull();
     await runAlarm(user);
     expect(titlesFor(net, token).at(-1)).toBe('Login failed');
+  });
+
+  it('the provider down at the exchange (a 5xx): a 502 page, nothing linked, the message says the login failed', async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net, 'google');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.google.token(), () => json(503, { error: 'temporarily_unavailable' }));
+    const response = await callback('google', { code: 'g-code', state: location.searchParams.get('state')! }, cookie);
+    expect(await pageOf(response)).toMatchObject({ status: 502, text: expect.stringContaining('Login failed') });
+    expect(await linkOf(user.id, 'google')).toBeNull();
+    await runAlarm(user);
+    expect(titlesFor(net, token).at(-1)).toBe('Login failed');
+  });
+
+  it.each([
+    ['invalid_scope', 400],
+    ['server_error', 502],
+  ] as const)('error=%s at the callback: a %i page, nothing linked', async (error, status) => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net);
+    const { location, cookie } = await start(browserUrl);
+    const response = await callback('facebook', { error, state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(status);
+    expect(await linkOf(user.id)).toBeNull();
   });
 
   /** A started browser login and what a genuine callback would carry. */
@@ -230,7 +254,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it.each([
     ['a missing state', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c' }, l.cookie), 400],
-    ['a forged state', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: `${l.state.slice(0, 65)}${'A'.repeat(22)}` }, l.cookie), 409],
+    ['a forged state (the right object, another random part)', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: `${l.state.slice(0, 65)}${'A'.repeat(22)}` }, l.cookie), 400],
     ['a missing cookie', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: l.state }), 400],
     ['a wrong cookie (another browser)', (l: { state: string; cookie: string }) => callback('facebook', { code: 'c', state: l.state }, 'login_browser=someone-elses-cookie'), 400],
     ['neither code nor error', (l: { state: string; cookie: string }) => callback('facebook', { state: l.state }, l.cookie), 400],

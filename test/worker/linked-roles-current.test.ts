@@ -14,6 +14,7 @@ import { facebookPayload, postSignedRequest, signedRequest } from '../support/wo
 import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, useLoginTestbed } from '../support/worker/login.ts';
 import { LINKED_ROLES_ROUTES as R, connectionAnswer, discordUser, meAnswer, startedFlow, callback, storedGrant, storeGrant, tokenAnswer } from '../support/worker/linked-roles.ts';
 import { facebook, json, ROUTES } from '../support/worker/network.ts';
+import { providers, serveMetadata } from '../support/worker/providers.ts';
 
 const bed = useLoginTestbed();
 const DAY = 86_400_000;
@@ -138,6 +139,25 @@ describe('the Linked Roles page, for a member with no link yet', () => {
     await runAlarm(user);
     expect(pushes().at(-1)).toMatchObject({ facebook: '1' });
     expect(net.to(ROUTES.editOriginal)).toHaveLength(0);
+  });
+  it('a provider unreachable at the start: a 502 page, and the same button still works once it is back', async () => {
+    // Past any cached discovery document, so that the start has to fetch it.
+    advanceClock(400 * DAY);
+    const net = bed.net();
+    serveMetadata(net);
+    const flow = await startedFlow();
+    net.script(R.token, tokenAnswer());
+    net.script(R.me, meAnswer());
+    const text = await (await callback({ code: 'discord-code', state: flow.state }, flow.cookie)).text();
+    const button = /href="(https:\/\/bot\.example\/auth\/oidc\/start\?t=[^"]+)"/.exec(text)![1]!.replace(/&amp;/g, '&');
+    net.script(providers.oidc.discovery(), () => json(503, { error: 'unavailable' }));
+    const failed = await fetchManual(button);
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get('set-cookie')).toBeNull();
+    const again = await fetchManual(button);
+    expect(again.status).toBe(302);
+    expect(new URL(again.headers.get('location')!).searchParams.get('client_id')).toBe(env.OIDC_CLIENT_ID);
+    expect(net.to(providers.oidc.discovery())).toHaveLength(2);
   });
 });
 
