@@ -11,7 +11,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearDatabase, linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { advanceClock, runAlarm, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
-import { ACCESS_TOKEN, facebook, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
+import { ACCESS_TOKEN, facebook, held, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
 import { providers, serveMetadata } from '../support/worker/providers.ts';
 
 const bed = useLoginTestbed();
@@ -156,6 +156,23 @@ describe('GET /auth/<provider>/callback', () => {
     advanceClock(60_000);
     expect(await runAlarm(user)).toBe(false);
     expect(net.to(ROUTES.loginStatus)).toHaveLength(0);
+  });
+
+  it('while the code is being exchanged, the device code is not polled (the alarm due meanwhile skips the poll)', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net);
+    const { location, cookie } = await start(browserUrl);
+    const exchange = held();
+    net.script(EXCHANGE, exchange.responder);
+    net.script(ROUTES.me, facebook.profile);
+    const answered = callback('facebook', { code: 'AQDcode', state: location.searchParams.get('state')! }, cookie);
+    await exchange.arrived;
+    advanceClock(5_000);
+    await runAlarm(user);
+    expect(net.to(ROUTES.loginStatus)).toHaveLength(0);
+    exchange.release(() => json(200, { access_token: ACCESS_TOKEN, token_type: 'bearer' }));
+    expect((await answered).status).toBe(200);
+    expect(await linkOf(user.id)).toMatchObject({ name: 'Ada Lovelace' });
   });
 
   it('an OpenID provider: code, verifier and redirect URI at the token endpoint, the nonce checked in the ID token', async () => {
