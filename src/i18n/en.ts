@@ -143,6 +143,7 @@ export const en = {
   'roles.noLink.title': 'Connected: now link an account',
   'roles.noLink.text': 'You are connected as {user}, with no account linked yet:',
   'roles.noLink.howTo': 'Run /login in Discord; your roles update by themselves when it succeeds.',
+  'roles.inProgress': 'A /login you started in Discord is still running: approve its code there (or use its button to sign in in the browser), and your roles update by themselves.',
   'roles.continue.intro': 'Or link one now, in this browser:',
   'roles.continue': 'Continue with {provider}',
   'roles.verified.title': 'Verified',

@@ -197,10 +197,12 @@ export class LoginSession extends DurableObject<Env> {
    * A login started from a web page (Linked Roles, for a user with no link yet): no Discord message, only the
    * browser path, for any provider with a browser login. Returns the ticket for the page's buttons.
    */
-  async startWebLogin(discordUserId: string, locale: string): Promise<{ kind: 'started'; ticket: string } | { kind: 'rate-limited' | 'unavailable' }> {
+  async startWebLogin(discordUserId: string, locale: string): Promise<{ kind: 'started'; ticket: string } | { kind: 'in-progress' | 'unavailable' }> {
     const now = Date.now();
     const state = await this.#state();
-    if (loginAllowedAt(state, now) !== undefined) return { kind: 'rate-limited' };
+    // A /login running in Discord is never replaced from a web page: its code stays good, and its success pushes
+    // the roles too. (A web login costs the provider nothing until a button is used: it is not rate limited.)
+    if (state.current && state.current.origin !== 'web') return { kind: 'in-progress' };
     const provider = enabledProviders(this.env).find((p) => p.browser);
     if (!provider || !siteSetting(this.env).ok) return { kind: 'unavailable' };
     if (state.current) this.accessTokens.delete(state.current.id);

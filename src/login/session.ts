@@ -305,7 +305,8 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
   const superseded = conclude(state, { kind: 'replaced' }, render);
   return {
     ...superseded,
-    recentStarts: [...state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS), now],
+    // Only /login counts toward its limit; a web login (the Linked Roles page) calls no provider until it is used.
+    recentStarts: start.origin === 'web' ? state.recentStarts : [...state.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS), now],
     current: {
       id: start.sessionId,
       ...(start.origin ? { origin: start.origin } : {}),

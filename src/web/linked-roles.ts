@@ -121,8 +121,10 @@ export async function linkedRolesCallback(request: Request, env: Env): Promise<R
   // A user with no link yet may finish in this browser: a login of their own, begun here, for the buttons.
   const noLinkYet = pushed.kind === 'pushed' && !pushed.connection.metadata[LINKED_SINCE_KEY];
   const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, t.locale) : undefined;
-  return resultPage(t, env, settings, user, pushed, web?.kind === 'started' ? web.ticket : undefined);
+  return resultPage(t, env, settings, user, pushed, web);
 }
+
+type WebLogin = Awaited<ReturnType<ReturnType<typeof loginSession>['startWebLogin']>>;
 
 /** "Continue with <Provider>" for every provider with a browser login, each starting the same web login. */
 function continueButtons(t: Translator, env: Env, settings: LinkedRolesSettings, ticket: string) {
@@ -133,7 +135,7 @@ function continueButtons(t: Translator, env: Env, settings: LinkedRolesSettings,
   return html`<p>${t.t('roles.continue.intro')}</p><ul class="buttons">${links}</ul>`;
 }
 
-function resultPage(t: Translator, env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult, ticket?: string): Response {
+function resultPage(t: Translator, env: Env, settings: LinkedRolesSettings, user: DiscordIdentity, pushed: PushResult, web?: WebLogin): Response {
   const whom = user.globalName ? html`<strong>${user.globalName}</strong> (@${user.username})` : html`<strong>@${user.username}</strong>`;
   if (pushed.kind !== 'pushed') {
     const later = t.t(pushed.kind === 'retry' ? 'roles.retryLater' : 'roles.seeLogs');
@@ -149,7 +151,7 @@ function resultPage(t: Translator, env: Env, settings: LinkedRolesSettings, user
   // linked_since is there exactly when the user has a link at an enabled provider.
   if (!since) {
     return page(t, settings, 200, t.t('roles.noLink.title'), html`<p>${htmlText(t.t('roles.noLink.text'), { user: whom })}</p>${summary}
-<p>${t.t('roles.noLink.howTo')}</p>${ticket ? continueButtons(t, env, settings, ticket) : ''}`);
+<p>${t.t(web?.kind === 'in-progress' ? 'roles.inProgress' : 'roles.noLink.howTo')}</p>${web?.kind === 'started' ? continueButtons(t, env, settings, web.ticket) : ''}`);
   }
   return page(t, settings, 200, t.t('roles.verified.title'), html`<p>${htmlText(t.t('roles.verified.text'), { user: whom })}</p>${summary}
 <p>${t.t('roles.verified.close')}</p>`);

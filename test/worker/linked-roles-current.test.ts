@@ -11,7 +11,7 @@ import { linkAccount } from '../../src/links/store.ts';
 import { clearDatabase, linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { facebookPayload, postSignedRequest, signedRequest } from '../support/worker/facebook.ts';
-import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, useLoginTestbed } from '../support/worker/login.ts';
+import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, storedState, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
 import { LINKED_ROLES_ROUTES as R, connectionAnswer, discordUser, meAnswer, startedFlow, callback, storedGrant, storeGrant, tokenAnswer } from '../support/worker/linked-roles.ts';
 import { facebook, json, ROUTES } from '../support/worker/network.ts';
 import { providers, serveMetadata } from '../support/worker/providers.ts';
@@ -140,6 +140,40 @@ describe('the Linked Roles page, for a member with no link yet', () => {
     expect(pushes().at(-1)).toMatchObject({ facebook: '1' });
     expect(net.to(ROUTES.editOriginal)).toHaveLength(0);
   });
+  it('a /login already running: the page leaves it running (no buttons; "approve its code"), and that code still links', async () => {
+    const net = bed.net();
+    const user = freshUser('running');
+    const interaction = commandInteraction('login', user);
+    await postInteraction(interaction);
+    net.script(ROUTES.deviceLogin, () => facebook.deviceCode());
+    await runAlarm(user);
+    const flow = await startedFlow();
+    net.script(R.token, tokenAnswer());
+    net.script(R.me, meAnswer(user));
+    const text = await (await callback({ code: 'discord-code', state: flow.state }, flow.cookie)).text();
+    expect(text).toContain('is still running: approve its code there');
+    expect(text).not.toContain('Continue with');
+    expect((await storedState(user))!.recentStarts).toHaveLength(1);
+    net.script(ROUTES.loginStatus, facebook.token);
+    net.script(ROUTES.me, facebook.profile);
+    advanceClock(5_000);
+    await runAlarm(user);
+    expect(await linkOf(user.id)).toMatchObject({ subject: ADA_ID });
+    expect(titlesFor(net, interaction.token)).toEqual(['Log in with Facebook', 'Logged in as Ada Lovelace']);
+  });
+
+  it("the page's own login does not count toward /login's limit of 3 a minute", async () => {
+    const net = bed.net();
+    const user = freshUser('visitor');
+    for (let visit = 0; visit < 3; visit++) {
+      const flow = await startedFlow();
+      net.script(R.token, tokenAnswer());
+      net.script(R.me, meAnswer(user));
+      expect(await (await callback({ code: `discord-code-${visit}`, state: flow.state }, flow.cookie)).text()).toContain('Continue with');
+    }
+    expect((await storedState(user))!.recentStarts).toHaveLength(0);
+  });
+
   it('a provider unreachable at the start: a 502 page, and the same button still works once it is back', async () => {
     // Past any cached discovery document, so that the start has to fetch it.
     advanceClock(400 * DAY);

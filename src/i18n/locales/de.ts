@@ -144,6 +144,7 @@ export const de = catalog({
   'roles.noLink.title': 'Verbunden: Verknüpfe jetzt ein Konto',
   'roles.noLink.text': 'Du bist als {user} verbunden, aber es ist noch kein Konto verknüpft:',
   'roles.noLink.howTo': 'Führe /anmelden in Discord aus; deine Rollen aktualisieren sich von selbst, sobald es geklappt hat.',
+  'roles.inProgress': 'Ein /anmelden, das du in Discord gestartet hast, läuft noch: Bestätige dort den Code (oder melde dich über den Button im Browser an), dann aktualisieren sich deine Rollen von selbst.',
   'roles.continue.intro': 'Oder verknüpfe jetzt eins, in diesem Browser:',
   'roles.continue': 'Weiter mit {provider}',
   'roles.verified.title': 'Verifiziert',

@@ -145,6 +145,7 @@ export const es = catalog({
   'roles.noLink.title': 'Conexión establecida: ahora vincula una cuenta',
   'roles.noLink.text': 'Te conectaste como {user}, pero aún no tienes ninguna cuenta vinculada:',
   'roles.noLink.howTo': 'Usa /vincular en Discord; tus roles se actualizan solos cuando se complete.',
+  'roles.inProgress': 'Un /vincular que iniciaste en Discord sigue en curso: aprueba su código allí (o usa su botón para iniciar sesión en el navegador) y tus roles se actualizarán solos.',
   'roles.continue.intro': 'O vincula una ahora, en este navegador:',
   'roles.continue': 'Continuar con {provider}',
   'roles.verified.title': 'Verificación completada',

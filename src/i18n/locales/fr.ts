@@ -145,6 +145,7 @@ export const fr = catalog({
   'roles.noLink.title': 'Connexion établie : lie maintenant un compte',
   'roles.noLink.text': "Ta connexion en tant que {user} est établie, mais aucun compte n'est encore lié :",
   'roles.noLink.howTo': "Lance /connexion dans Discord ; tes rôles se mettent à jour d'eux-mêmes quand elle réussit.",
+  'roles.inProgress': "Une /connexion lancée dans Discord est toujours en cours : approuve son code là-bas (ou utilise son bouton pour te connecter dans le navigateur), et tes rôles se mettront à jour d'eux-mêmes.",
   'roles.continue.intro': 'Ou lies-en un maintenant, dans ce navigateur :',
   'roles.continue': 'Continuer avec {provider}',
   'roles.verified.title': 'Vérification réussie',

@@ -145,6 +145,7 @@ export const ja = catalog({
   'roles.noLink.title': '接続済み: 次はアカウントを連携してください',
   'roles.noLink.text': '{user} として接続済みですが、まだアカウントが連携されていません:',
   'roles.noLink.howTo': 'Discord で /ログイン を実行してください。成功するとロールは自動的に更新されます。',
+  'roles.inProgress': 'Discord で開始した /ログイン がまだ進行中です。そちらでコードを承認する（またはボタンからブラウザでサインインする）と、ロールは自動的に更新されます。',
   'roles.continue.intro': 'または、このブラウザーで今すぐ連携できます:',
   'roles.continue': '{provider} で続ける',
   'roles.verified.title': '認証済み',

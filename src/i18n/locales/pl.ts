@@ -157,6 +157,7 @@ export const pl = catalog({
   'roles.noLink.title': 'Połączono: teraz połącz konto',
   'roles.noLink.text': 'Połączono jako {user}, ale nie masz jeszcze połączonego konta:',
   'roles.noLink.howTo': 'Wpisz /zaloguj na Discordzie; gdy się uda, twoje role zaktualizują się same.',
+  'roles.inProgress': 'Rozpoczęte na Discordzie /zaloguj wciąż trwa: zatwierdź tam kod (albo zaloguj się w przeglądarce przyciskiem z wiadomości), a twoje role zaktualizują się same.',
   'roles.continue.intro': 'Albo połącz konto teraz, w tej przeglądarce:',
   'roles.continue': 'Kontynuuj przez {provider}',
   'roles.verified.title': 'Zweryfikowano',

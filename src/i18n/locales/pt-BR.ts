@@ -146,6 +146,7 @@ export const ptBR = catalog({
   'roles.noLink.title': 'Conectado: agora vincule uma conta',
   'roles.noLink.text': 'Você está conectado como {user}, ainda sem nenhuma conta vinculada:',
   'roles.noLink.howTo': 'Use /entrar no Discord; seus cargos se atualizam sozinhos quando der certo.',
+  'roles.inProgress': 'Um /entrar que você iniciou no Discord ainda está em andamento: aprove o código lá (ou use o botão para entrar pelo navegador) e seus cargos se atualizam sozinhos.',
   'roles.continue.intro': 'Ou vincule uma agora, neste navegador:',
   'roles.continue': 'Continuar com {provider}',
   'roles.verified.title': 'Verificado',

@@ -145,6 +145,7 @@ export const tr = catalog({
   'roles.noLink.title': 'Bağlandı: şimdi bir hesap bağla',
   'roles.noLink.text': '{user} olarak bağlandın, henüz bağlı bir hesabın yok:',
   'roles.noLink.howTo': "Discord'da /giriş komutunu çalıştır; başarılı olunca rollerin kendiliğinden güncellenir.",
+  'roles.inProgress': "Discord'da başlattığın /giriş hâlâ sürüyor: oradaki kodu onayla (ya da mesajdaki düğmeyle tarayıcıda oturum aç), rollerin kendiliğinden güncellenir.",
   'roles.continue.intro': 'Ya da şimdi, bu tarayıcıda bir hesap bağla:',
   'roles.continue': '{provider} ile devam et',
   'roles.verified.title': 'Doğrulandı',
