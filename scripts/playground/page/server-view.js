@@ -5,10 +5,11 @@ import { el } from './dom.js';
 /** The `<li>`s of the roles list for the server's `view` (see server-roles.ts), or a note when there is none. */
 export function renderRoles(view) {
   if (!view) return [el('li', { class: 'role-note' }, 'Linked Roles are not set up in this playground.')];
-  const connection = view.connection?.platformName
-    ? el('li', { class: 'role-note connection-line' }, 'Your connection: ', el('strong', {}, view.connection.platformName), view.connection.platformUsername ? ` (${view.connection.platformUsername})` : '')
-    : undefined;
-  return [...view.roles.map(renderRole), ...(connection ? [connection] : [])];
+  // The app can speak for a member only once they connected it (Linked Roles › the app's consent).
+  const connection = view.connection
+    ? el('li', { class: 'role-note connection-line' }, 'Your connection: ', el('strong', {}, view.connection.platformName ?? view.appName), view.connection.platformUsername ? ` (${view.connection.platformUsername})` : '')
+    : el('li', { class: 'role-note connection-line' }, `You have not connected ${view.appName}: open Linked Roles in the server menu.`);
+  return [...view.roles.map(renderRole), connection];
 }
 
 function renderRole(role) {
