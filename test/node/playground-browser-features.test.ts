@@ -128,6 +128,7 @@ describe('the playground in a browser: languages, Linked Roles, the browser logi
       await page.getByRole('button', { name: 'Playground server' }).click();
       await page.getByRole('menuitem', { name: 'Linked Roles' }).click();
       const frame = phone(page);
+      await expect.poll(() => page.locator('iframe[name=phone]').getAttribute('src')).toBe(`${playground.worker.url}/linked-roles`);
       // The Worker's /linked-roles sent the phone to Discord's consent page, where lina is logged in.
       await frame.getByText(`Signed in as ${lina.globalName}`).waitFor();
       await frame.getByRole('button', { name: 'Authorize' }).click();
