@@ -1,7 +1,8 @@
 /**
  * What the playground page is told, live: the Discord stand-in's messages as they are created and edited,
  * interactions that failed, and the HTTP traffic between the Worker and the stand-ins (Discord and every
- * provider). Every value here is safe to show: messages as Discord's API returns them (no interaction token),
+ * provider), plus the start-up registration of commands and metadata ("Setup"); the browser's own requests
+ * (consent, login and device pages) are left out. (The roles panel's updates come from server-roles.ts.) Every value here is safe to show: messages as Discord's API returns them (no interaction token),
  * traffic as the stand-ins' masked logs hold it, reduced to method, path (never a query), status and outcome.
  */
 import type { TrafficEntry, TrafficLog } from '../lib/traffic-log.ts';

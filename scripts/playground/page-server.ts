@@ -17,6 +17,7 @@
  * Every POST may say `"locale": "de"` (one of Discord's locale codes; default en-US): the language of the user's
  * Discord client, which each interaction carries. The commands are the ones registered at the Discord stand-in,
  * with their name and description localizations, as Discord's client lists them.
+ *
  * The page acts as `user`; opened as `/?as=<name>` it acts as another person of that name on the same server
  * (`"as"` in each POST body, `?as=` on the event stream), who sees the channel as Discord would show it to them:
  * everyone's public messages, only their own ephemeral ones.
