@@ -1,7 +1,8 @@
 /**
  * What the playground page is told, live: the Discord stand-in's messages as they are created and edited,
  * interactions that failed, and the HTTP traffic between the Worker and the stand-ins (Discord and every
- * provider). Every value here is safe to show: messages as Discord's API returns them (no interaction token),
+ * provider), plus the start-up registration of commands and metadata ("Setup"); the browser's own requests
+ * (consent, login and device pages) are left out. (The roles panel's updates come from server-roles.ts.) Every value here is safe to show: messages as Discord's API returns them (no interaction token),
  * traffic as the stand-ins' masked logs hold it, reduced to method, path (never a query), status and outcome.
  */
 import type { TrafficEntry, TrafficLog } from '../lib/traffic-log.ts';
@@ -11,7 +12,8 @@ import { GITHUB_BROWSER_ROUTES } from '../standins/github.ts';
 import { GOOGLE_BROWSER_ROUTES } from '../standins/google.ts';
 import { MICROSOFT_BROWSER_ROUTES } from '../standins/microsoft.ts';
 
-export type Party = 'Discord' | 'Worker' | 'Facebook' | 'GitHub' | 'Google' | 'Microsoft' | 'OpenID';
+/** `Setup`: the playground registering the commands and the Linked Roles metadata, as `npm run register-commands` does. */
+export type Party = 'Discord' | 'Worker' | 'Setup' | 'Facebook' | 'GitHub' | 'Google' | 'Microsoft' | 'OpenID';
 
 /** One line of the page's traffic log. */
 export interface TrafficLine {
@@ -59,6 +61,9 @@ const AUTOCOMPLETE = 4;
 // not the Worker's protocol: the log leaves them out.
 const FACEBOOK_BROWSER_ROUTES: ReadonlySet<string> = new Set(['device', 'picture', 'dialog/oauth']);
 const OIDC_BROWSER_ROUTES: ReadonlySet<string> = new Set(['code_verification', 'resume', 'interaction', 'picture', 'authorization']);
+// Discord's consent page is the person's too.
+const DISCORD_BROWSER_ROUTES: ReadonlySet<string> = new Set(['authorize']);
+const DISCORD_SETUP_ROUTES: ReadonlySet<string> = new Set(['putCommands', 'getCommands', 'putRoleConnectionMetadata', 'getRoleConnectionMetadata']);
 
 /** The traffic sources of the provider stand-ins that run. */
 export function providerTrafficSources(standins: Omit<ProviderStandins, 'ids' | 'close'>): ProviderTrafficSource[] {
@@ -71,11 +76,14 @@ export function providerTrafficSources(standins: Omit<ProviderStandins, 'ids' | 
   return sources;
 }
 
-export function discordTrafficLine(entry: TrafficEntry): TrafficLine {
+/** A Discord stand-in's entry as a line, or undefined for the browser's own requests (the consent page). */
+export function discordTrafficLine(entry: TrafficEntry): TrafficLine | undefined {
+  if (entry.route && DISCORD_BROWSER_ROUTES.has(entry.route)) return undefined;
+  const caller: Party = entry.route && DISCORD_SETUP_ROUTES.has(entry.route) ? 'Setup' : 'Worker';
   return {
     id: `discord-${entry.seq}`,
     time: entry.time,
-    from: entry.direction === 'out' ? 'Discord' : 'Worker',
+    from: entry.direction === 'out' ? 'Discord' : caller,
     to: entry.direction === 'out' ? 'Worker' : 'Discord',
     method: entry.method,
     path: entry.path,
@@ -112,7 +120,7 @@ export function liveEventOf(change: DiscordChange): LiveEvent | undefined {
 /** The traffic so far, oldest first. */
 export function trafficSoFar(discord: DiscordStandin, providers: readonly ProviderTrafficSource[]): TrafficLine[] {
   const lines = [
-    ...discord.traffic.entries().map(discordTrafficLine),
+    ...discord.traffic.entries().flatMap((entry) => discordTrafficLine(entry) ?? []),
     ...providers.flatMap((source) => source.traffic.entries().flatMap((entry) => providerTrafficLine(source, entry) ?? [])),
   ];
   return lines.sort((a, b) => a.time - b.time);
@@ -124,7 +132,10 @@ export function subscribe(discord: DiscordStandin, providers: readonly ProviderT
     const event = liveEventOf(change);
     if (event) listener(event);
   };
-  const onDiscordTraffic = (entry: TrafficEntry) => listener({ type: 'traffic', line: discordTrafficLine(entry) });
+  const onDiscordTraffic = (entry: TrafficEntry) => {
+    const line = discordTrafficLine(entry);
+    if (line) listener({ type: 'traffic', line });
+  };
   discord.events.on('change', onChange);
   discord.traffic.on('entry', onDiscordTraffic);
   const stops = providers.map((source) => {

@@ -11,6 +11,12 @@
  *                           -> the user types in an autocompleted option: Discord asks the Worker (type 4) and
  *                              the answer is the choices it offered (type 8), as Discord would list them
  *   POST /api/click         {"messageId": "…", "customId": "…"}    -> the user clicks that button
+ *   POST /api/linked-roles  {}  -> the user picks Linked Roles in the server menu: the stand-in's Discord web session
+ *                              becomes theirs, and the answer is the app's Linked Roles Verification URL to open
+ *
+ * Every POST may say `"locale": "de"` (one of Discord's locale codes; default en-US): the language of the user's
+ * Discord client, which each interaction carries. The commands are the ones registered at the Discord stand-in,
+ * with their name and description localizations, as Discord's client lists them.
  *
  * The page acts as `user`; opened as `/?as=<name>` it acts as another person of that name on the same server
  * (`"as"` in each POST body, `?as=` on the event stream), who sees the channel as Discord would show it to them:
@@ -19,11 +25,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { commandList } from '../../src/discord/commands.ts';
 import { mediaType, readBody, send, sendJson, type Handler } from '../lib/http.ts';
 import type { ProviderStandins } from '../lib/provider-standins.ts';
 import type { DiscordStandin, DiscordUser, GuildRef, InteractionResult } from '../standins/discord.ts';
+import { DISCORD_LOCALES } from '../standins/discord-role-connections.ts';
 import { providerTrafficSources, subscribe, trafficSoFar, type LiveEvent } from './live-events.ts';
+import { linkedRolesView, PLAYGROUND_ROLES, watchRoles, type ServerRole } from './server-roles.ts';
 
 export const PAGE_DIR = join(import.meta.dirname, 'page');
 
@@ -35,6 +42,15 @@ export interface PageServerOptions {
   user: DiscordUser;
   /** The server the commands are run in. */
   guild: GuildRef;
+  /** The server's Linked Roles: without it, the page's Linked Roles entry says they are not set up. */
+  linkedRoles?: {
+    /** The app's name, as Discord shows it on a requirement. */
+    appName: string;
+    /** The app's Linked Roles Verification URL: the Worker's `/linked-roles`. */
+    verificationUrl: string;
+    /** Default {@link PLAYGROUND_ROLES}. */
+    roles?: readonly ServerRole[];
+  };
   pageDir?: string;
 }
 
@@ -85,12 +101,56 @@ function stringField(body: Record<string, unknown>, name: string, pattern: RegEx
   return value;
 }
 
-/** An option as the page offers it: from the command's declaration. */
+type Localizations = Record<string, string>;
+
+/** An option as the page offers it: from the registered command. */
 interface OptionInfo {
   name: string;
   description: string;
+  name_localizations?: Localizations;
+  description_localizations?: Localizations;
   required: boolean;
   autocomplete: boolean;
+}
+
+/** A command as Discord's client knows it: registered, with the names and descriptions to show in each language. */
+interface CommandInfo {
+  name: string;
+  description: string;
+  name_localizations?: Localizations;
+  description_localizations?: Localizations;
+  options: OptionInfo[];
+}
+
+const localizationsOf = (value: unknown): Localizations | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([, text]) => typeof text === 'string')) : undefined;
+
+const withLocalizations = (declared: Record<string, unknown>) => {
+  const names = localizationsOf(declared.name_localizations);
+  const descriptions = localizationsOf(declared.description_localizations);
+  return { ...(names ? { name_localizations: names } : {}), ...(descriptions ? { description_localizations: descriptions } : {}) };
+};
+
+/** What a member of `guildId` can run: the server's commands, and the global ones not shadowed by a server one. */
+export function commandsIn(discord: DiscordStandin, guildId: string): CommandInfo[] {
+  const own = discord.commands(guildId);
+  const all = [...own, ...discord.commands().filter((command) => !own.some((mine) => mine.name === command.name))];
+  return all
+    .filter((command) => (command.type ?? 1) === 1)
+    .map((command) => ({
+      name: command.name,
+      description: String(command.description ?? ''),
+      ...withLocalizations(command),
+      options: (Array.isArray(command.options) ? (command.options as Array<Record<string, unknown>>) : []).map(
+        (option): OptionInfo => ({
+          name: String(option.name),
+          description: String(option.description ?? ''),
+          ...withLocalizations(option),
+          required: option.required === true,
+          autocomplete: option.autocomplete === true,
+        }),
+      ),
+    }));
 }
 
 /** A provider's device page: one of the phone's bookmarks. */
@@ -111,6 +171,8 @@ export function devicePagesOf(providers: PageServerOptions['providers']): Device
 }
 
 const PERSON_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+/** A command's name as Discord allows it (PLATFORM.md §4.6), with a leading slash allowed. */
+const COMMAND_NAME = /^\/?[-_'\p{L}\p{N}\p{M}]{1,32}$/u;
 
 /** Another person on the playground's server: a stable snowflake per name (case-insensitive). */
 export function personNamed(name: string): DiscordUser {
@@ -131,23 +193,12 @@ const outcome = (result: InteractionResult) => ({
 });
 
 export function pageHandler(options: PageServerOptions): Handler {
-  const { discord, user, guild } = options;
+  const { discord, user, guild, linkedRoles } = options;
   const files = loadPage(options.pageDir ?? PAGE_DIR);
   const sources = providerTrafficSources(options.providers);
   const devicePages = devicePagesOf(options.providers);
-  const commands = commandList().map(({ name, description, options: declared }) => ({
-    name,
-    description,
-    options: (declared ?? []).map(
-      (option): OptionInfo => ({
-        name: option.name,
-        description: option.description,
-        required: 'required' in option && option.required === true,
-        autocomplete: 'autocomplete' in option && option.autocomplete === true,
-      }),
-    ),
-  }));
-  const byName = new Map(commands.map((command) => [command.name, command]));
+  const serverRoles = linkedRoles?.roles ?? PLAYGROUND_ROLES;
+  const rolesOf = (person: DiscordUser) => (linkedRoles ? linkedRolesView(discord, linkedRoles.appName, serverRoles, person.id) : undefined);
 
   function personOf(as: unknown): DiscordUser {
     if (as === undefined || as === null || as === '') return user;
@@ -155,15 +206,26 @@ export function pageHandler(options: PageServerOptions): Handler {
     return personNamed(as);
   }
 
+  /** The user's client language: one of Discord's locale codes. */
+  function localeOf(body: Record<string, unknown>): string {
+    const { locale } = body;
+    if (locale === undefined || locale === null || locale === '') return 'en-US';
+    if (typeof locale !== 'string' || !DISCORD_LOCALES.has(locale)) throw new BadRequest(`"locale" must be one of Discord's locale codes: ${[...DISCORD_LOCALES].join(', ')}`);
+    return locale;
+  }
+
   function commandOf(body: Record<string, unknown>) {
-    const name = stringField(body, 'name', /^\/?[\w-]{1,32}$/).replace(/^\//, '');
-    const command = byName.get(name);
-    if (!command) throw new BadRequest(`unknown command /${name}: try ${commands.map((c) => `/${c.name}`).join(', ')}`);
+    const name = stringField(body, 'name', COMMAND_NAME).replace(/^\//, '');
+    const commands = commandsIn(discord, guild.id);
+    const command = commands.find((candidate) => candidate.name === name);
+    if (!command) {
+      throw new BadRequest(commands.length ? `unknown command /${name}: try ${commands.map((c) => `/${c.name}`).join(', ')}` : `unknown command /${name}: no command is registered`);
+    }
     return command;
   }
 
   /** The options the user filled in: only the command's own, as strings (all its options are strings). */
-  function optionsOf(command: (typeof commands)[number], body: Record<string, unknown>, allowEmpty: boolean): Record<string, string> {
+  function optionsOf(command: CommandInfo, body: Record<string, unknown>, allowEmpty: boolean): Record<string, string> {
     const given = body.options ?? {};
     if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new BadRequest('"options" must be an object');
     const out: Record<string, string> = {};
@@ -181,7 +243,7 @@ export function pageHandler(options: PageServerOptions): Handler {
   async function runCommand(body: Record<string, unknown>) {
     const command = commandOf(body);
     const filled = optionsOf(command, body, false);
-    return outcome(await discord.sendCommand({ name: command.name, user: personOf(body.as), guild, options: filled }));
+    return outcome(await discord.sendCommand({ name: command.name, user: personOf(body.as), guild, options: filled, locale: localeOf(body) }));
   }
 
   async function autocomplete(body: Record<string, unknown>) {
@@ -192,7 +254,7 @@ export function pageHandler(options: PageServerOptions): Handler {
       throw new BadRequest(`/${command.name} has no autocompleted option ${focused}`);
     }
     const options = { ...filled, [focused]: filled[focused] ?? '' };
-    const result = await discord.sendAutocomplete({ name: command.name, user: personOf(body.as), guild, options, focused });
+    const result = await discord.sendAutocomplete({ name: command.name, user: personOf(body.as), guild, options, focused, locale: localeOf(body) });
     return { botStatus: result.status, ...(result.failure ? { failure: result.failure } : {}), choices: result.choices ?? [] };
   }
 
@@ -200,17 +262,26 @@ export function pageHandler(options: PageServerOptions): Handler {
     const messageId = stringField(body, 'messageId', /^\d{1,20}$/);
     const customId = stringField(body, 'customId', /^[\s\S]{1,100}$/);
     try {
-      return outcome(await discord.clickButton({ messageId, customId, user: personOf(body.as) }));
+      return outcome(await discord.clickButton({ messageId, customId, user: personOf(body.as), locale: localeOf(body) }));
     } catch (error) {
       // clickButton refuses a click Discord's client could not make: no such message or button, a disabled one.
       throw new BadRequest(error instanceof Error ? error.message : String(error));
     }
   }
 
+  /** Server menu › Linked Roles: Discord opens the app's verification URL in the browser, where this user is logged in to Discord. */
+  async function openLinkedRoles(body: Record<string, unknown>) {
+    const person = personOf(body.as);
+    if (!linkedRoles) throw new BadRequest('Linked Roles are not set up in this playground');
+    discord.setWebUser(person);
+    return { url: linkedRoles.verificationUrl };
+  }
+
   const actions = new Map<string, (body: Record<string, unknown>) => Promise<unknown>>([
     ['/api/command', runCommand],
     ['/api/autocomplete', autocomplete],
     ['/api/click', click],
+    ['/api/linked-roles', openLinkedRoles],
   ]);
 
   function events(request: IncomingMessage, response: ServerResponse, person: DiscordUser): void {
@@ -219,8 +290,9 @@ export function pageHandler(options: PageServerOptions): Handler {
     const visible = visibleTo(person);
     write('snapshot', {
       user: { id: person.id, name: person.globalName ?? person.username },
-      commands,
+      commands: commandsIn(discord, guild.id),
       devicePages,
+      linkedRoles: rolesOf(person) ?? null,
       messages: discord.messages().filter(visible),
       traffic: trafficSoFar(discord, sources),
     });
@@ -229,7 +301,12 @@ export function pageHandler(options: PageServerOptions): Handler {
       if (event.type === 'failure' && event.failure.userId !== person.id) return;
       write(event.type, event);
     });
-    request.once('close', unsubscribe);
+    // Whether the person meets each role's requirements, again after every change of their role connection.
+    const unwatch = linkedRoles ? watchRoles(discord, person.id, () => write('linkedRoles', rolesOf(person))) : () => undefined;
+    request.once('close', () => {
+      unsubscribe();
+      unwatch();
+    });
   }
 
   /** Only the page itself may act: a request from another site, or to another host name, is refused. */

@@ -1,7 +1,9 @@
 /**
  * npm run screenshot: docs/playground.png, the README's picture of the playground after a login. Starts its
- * own playground (on a free port), does what a person would (/login, the link button, Continue as Alice
- * Example) in headless Chromium, and captures the logged-in state.
+ * own playground (on a free port) and does what a person would in headless Chromium: Server Settings (the
+ * Verified role and its Linked Roles requirement), Linked Roles (Discord's consent in the phone, Authorize),
+ * /login, the message's "Sign in with Facebook in the browser", Continue as Alice Example; then captures the
+ * logged-in state, with the requirement met.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,16 +15,26 @@ const playground = await startPlayground({ port: 0 });
 const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  page.setDefaultTimeout(20_000);
   await page.goto(playground.url);
-  await page.getByRole('button', { name: '/ping' }).click();
-  await page.getByText('Pong!').waitFor();
+  await page.locator('body[data-connected="true"]').waitFor();
+  const menu = page.getByRole('button', { name: 'Playground server' });
+  await menu.click();
+  await page.getByRole('menuitem', { name: 'Server Settings' }).click();
+  await menu.click();
+  await page.getByRole('menuitem', { name: 'Linked Roles' }).click();
+  const phone = page.frameLocator('iframe[name=phone]');
+  await phone.getByRole('button', { name: 'Authorize' }).click();
+  await phone.getByRole('link', { name: 'Continue with Facebook' }).waitFor();
+
   await page.getByLabel('Message #playground').fill('/login');
   await page.getByLabel('Message #playground').press('Enter');
-  await page.getByRole('link', { name: /^Open / }).click();
-  const facebook = page.frameLocator('iframe[name=phone]');
-  await facebook.getByRole('radio', { name: 'Alice Example' }).check();
-  await facebook.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('link', { name: /^Sign in with Facebook in the browser/ }).click();
+  await phone.getByRole('radio', { name: 'Alice Example' }).check();
+  await phone.getByRole('button', { name: 'Continue' }).click();
+  await phone.getByRole('heading', { name: 'Signed in as Alice Example' }).waitFor();
   await page.locator('.embed-title', { hasText: 'Logged in as Alice Example' }).waitFor();
+  await page.locator('.requirement[data-met="true"]').waitFor();
   await page.locator('.embed-thumbnail').evaluate((image: HTMLImageElement) => image.decode());
   mkdirSync(dirname(output), { recursive: true });
   await page.screenshot({ path: output });

@@ -55,7 +55,9 @@ console.log(`
 Playground ready: open ${playground.url}
 
   Type /login provider: in the channel and pick a provider (Facebook without the option), follow the
-  message's "Open …" link, choose who you are and confirm on the provider's page beside the channel.
+  message's "Open …" link, choose who you are and confirm on the provider's page beside the channel;
+  or take its "Sign in … in the browser" link. Pick a Discord language above the channel; open the
+  server menu for Server Settings (a role with a Linked Roles requirement) and Linked Roles.
   The providers' polling interval is ${PLAYGROUND_INTERVAL_SECONDS} s here (5 s at the real ones).
   Everything runs on 127.0.0.1; Ctrl-C stops it.
 `);

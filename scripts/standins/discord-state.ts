@@ -64,6 +64,8 @@ export interface InteractionSummary {
   /** The button's custom_id, for a component. */
   customId: string | undefined;
   userId: string;
+  /** The user's client language the interaction carried (`locale`); undefined for a PING. */
+  locale: string | undefined;
   createdAt: number;
   state: InteractionState;
   /** The answer's `type`, once answered. */
@@ -159,6 +161,7 @@ export class DiscordState extends EventEmitter<{ change: [DiscordChange] }> {
       name: typeof data.name === 'string' ? data.name : undefined,
       customId: typeof data.custom_id === 'string' ? data.custom_id : undefined,
       userId: user.id,
+      locale: typeof payload.locale === 'string' ? payload.locale : undefined,
       createdAt: this.#settings.now(),
       state: 'sent',
       responseType: undefined,
@@ -494,6 +497,7 @@ function summary(record: InteractionRecord): InteractionSummary {
     name: record.name,
     customId: record.customId,
     userId: record.userId,
+    locale: record.locale,
     createdAt: record.createdAt,
     state: record.state,
     responseType: record.responseType,

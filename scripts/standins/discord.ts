@@ -154,6 +154,11 @@ export interface DiscordStandinOptions {
   now?: Clock;
   port?: number;
   logCap?: number;
+  /**
+   * Origins that may show the consent pages in a frame (a playground's "phone"), by `frame-ancestors`. Default
+   * none: `X-Frame-Options: DENY`, as discord.com answers.
+   */
+  frameAncestors?: readonly string[];
 }
 
 export interface InteractionResult {
@@ -365,7 +370,7 @@ const AUTHORIZE_PATH = /^(?:\/api(?:\/v\d+)?)?\/oauth2\/authorize$/;
 
 const discordTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000+00:00');
 
-const HTML_HEADERS = {
+const HTML_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   // The page's URL and the redirect carry codes and state: no Referer, no framing.
@@ -438,6 +443,11 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
   const traffic = new TrafficLog(options.logCap);
   const closing = new AbortController();
   const channels = new Map<string, string>();
+  const htmlHeaders: Record<string, string> = { ...HTML_HEADERS };
+  if (options.frameAncestors?.length) {
+    delete htmlHeaders['x-frame-options'];
+    htmlHeaders['content-security-policy'] = `frame-ancestors ${options.frameAncestors.join(' ')}`;
+  }
   let interactionsUrl = options.interactionsUrl;
 
   const channelFor = (key: string) => {
@@ -863,7 +873,7 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
       Object.assign(params, Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
     }
     const finish = (status: number, html: string | undefined, extra: { location?: string; note?: string; fault?: string } = {}) => {
-      const headers: Record<string, string> = { ...HTML_HEADERS, ...(extra.location ? { location: extra.location } : {}) };
+      const headers: Record<string, string> = { ...htmlHeaders, ...(extra.location ? { location: extra.location } : {}) };
       send(response, status, html ?? '', headers);
       traffic.add({
         time,
@@ -886,7 +896,7 @@ export async function startDiscordStandin(options: DiscordStandinOptions = {}): 
       fault,
       response,
       (status, _value, headers = {}, kind) => {
-        send(response, status, oauthErrorPage('Something went wrong', `HTTP ${status} from the stand-in (injected fault).`), { ...HTML_HEADERS, ...headers });
+        send(response, status, oauthErrorPage('Something went wrong', `HTTP ${status} from the stand-in (injected fault).`), { ...htmlHeaders, ...headers });
         traffic.add({ time, direction: 'in', method, path: url.pathname, route: 'authorize', status, ...(kind ? { fault: kind } : {}), durationMs: performance.now() - started });
       },
       () => traffic.add({ time, direction: 'in', method, path: url.pathname, route: 'authorize', status: 0, fault: 'hang', durationMs: 0 }),

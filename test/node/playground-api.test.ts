@@ -1,17 +1,24 @@
 /**
  * The playground's page server without the Worker: the Discord stand-in delivers to a fake bot. Bad input to
  * the JSON API gets a 400 with a reason; the event stream starts with a snapshot and then carries messages
- * and traffic live; no interaction token reaches the page; the page's files load nothing from elsewhere.
+ * and traffic live; no interaction token reaches the page; the page's files load nothing from elsewhere. The
+ * commands are the registered ones (with their localizations), every interaction carries the page's language,
+ * and the Linked Roles entry hands the person's Discord session to the consent page and reports, live, whether
+ * they meet the server's role requirement.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listenOnLoopback, type LoopbackServer } from '../../scripts/lib/http.ts';
+import { registerApplication } from '../../scripts/lib/register-application.ts';
+import { workerVarsFor } from '../../scripts/lib/worker-vars.ts';
 import { PAGE_DIR, pageHandler, personNamed } from '../../scripts/playground/page-server.ts';
 import { PLAYGROUND_GUILD, PLAYGROUND_USER } from '../../scripts/playground/playground.ts';
 import { startFacebookStandin, type FacebookStandin } from '../../scripts/standins/facebook.ts';
+import { commands } from '../../src/discord/commands.ts';
 import { discordWithBot, ephemeral } from '../support/node/discord-harness.ts';
+import { bearerCall, linkUser, REDIRECT_URI, roleConnectionUrl } from '../support/node/discord-oauth2.ts';
 import { openEventStream } from '../support/node/event-stream.ts';
 import { call } from '../support/node/http.ts';
 
@@ -31,6 +38,9 @@ beforeEach(async () => {
     return { body: interaction.data.name === 'login' ? withCancelButton : ephemeral('Pong!') };
   });
   facebook = await startFacebookStandin();
+  // As the playground does at start (npm run register-commands): the commands, and the metadata for Facebook.
+  const { discord } = setup;
+  await registerApplication({ apiUrl: discord.apiUrl, applicationId: discord.applicationId, botToken: discord.botToken, vars: workerVarsFor({ discord, facebook }) });
   server = await listenOnLoopback(pageHandler({ discord: setup.discord, providers: { facebook }, user: PLAYGROUND_USER, guild: PLAYGROUND_GUILD }));
 });
 afterEach(async () => {
@@ -77,6 +87,11 @@ describe('playground page server', () => {
       ['/api/autocomplete', '{"name":"ping","options":{},"focused":"provider"}'],
       ['/api/autocomplete', '{"name":"login","options":{"provider":"gi"}}'],
       ['/api/autocomplete', '{"name":"login","options":{"provider":"gi"},"focused":"other"}'],
+      ['/api/command', '{"name":"ping","locale":"xx"}'],
+      ['/api/command', '{"name":"ping","locale":"de-DE"}'],
+      ['/api/command', '{"name":"ping","locale":7}'],
+      ['/api/autocomplete', '{"name":"login","options":{"provider":"gi"},"focused":"provider","locale":"klingon"}'],
+      ['/api/linked-roles', '{}'], // this server has no Linked Roles set up
     ];
     for (const [path, body, headers] of bad) {
       const reply = await postJson(path, body, headers);
@@ -106,9 +121,13 @@ describe('playground page server', () => {
       expect(snapshot.data).toMatchObject({
         user: { name: 'You' },
         messages: [],
-        traffic: [],
         devicePages: [{ id: 'facebook', name: 'Facebook', url: `${facebook.url}/device` }],
       });
+      // So far only the registration, which is not the Worker's traffic.
+      expect(snapshot.data.traffic.map((line: { from: string; to: string; method: string; path: string; status: number }) => [line.from, line.to, line.method, line.path, line.status])).toEqual([
+        ['Setup', 'Discord', 'PUT', `/api/v10/applications/${setup.discord.applicationId}/commands`, 200],
+        ['Setup', 'Discord', 'PUT', `/api/v10/applications/${setup.discord.applicationId}/role-connections/metadata`, 200],
+      ]);
       expect(snapshot.data.commands.map((command: { name: string }) => command.name)).toEqual(['ping', 'login', 'whoami', 'logout']);
 
       const ran = await postJson('/api/command', '{"name":"/login"}');
@@ -170,6 +189,107 @@ describe('playground page server', () => {
     } finally {
       mine.close();
       theirs.close();
+    }
+  });
+
+  it('lists the registered commands with their localizations; Discord delivers them under their registered names', async () => {
+    const stream = await openEventStream(`${server.url}/api/events`);
+    try {
+      const snapshot = await stream.waitFor((event) => event.type === 'snapshot', 'the snapshot');
+      const login = snapshot.data.commands.find((command: { name: string }) => command.name === 'login');
+      const [provider] = commands.login.options;
+      expect(login).toEqual({
+        name: 'login',
+        description: commands.login.description,
+        name_localizations: commands.login.name_localizations,
+        description_localizations: commands.login.description_localizations,
+        options: [
+          {
+            name: 'provider',
+            description: provider!.description,
+            name_localizations: provider!.name_localizations,
+            description_localizations: provider!.description_localizations,
+            required: false,
+            autocomplete: true,
+          },
+        ],
+      });
+      // Every shipped language has its name, under Discord's locale codes.
+      expect(Object.keys(login.name_localizations).sort()).toEqual(['de', 'es-419', 'es-ES', 'fr', 'ja', 'pl', 'pt-BR', 'ru', 'tr']);
+    } finally {
+      stream.close();
+    }
+    // Re-registered without /whoami: the page stops offering it, as Discord's client would.
+    const { discord } = setup;
+    await call(`${discord.apiUrl}/applications/${discord.applicationId}/commands`, {
+      method: 'PUT',
+      headers: { authorization: `Bot ${discord.botToken}`, 'content-type': 'application/json', 'user-agent': 'DiscordBot (test, 1)' },
+      body: JSON.stringify([commands.ping, commands.login, commands.logout]),
+    });
+    expect((await postJson('/api/command', '{"name":"whoami"}')).json.error).toBe('unknown command /whoami: try /ping, /login, /logout');
+  });
+
+  it('every interaction carries the language the page says (Discord\'s locale), en-US unless it says one', async () => {
+    const ran = await postJson('/api/command', '{"name":"login","locale":"ja"}');
+    await postJson('/api/autocomplete', '{"name":"login","options":{"provider":"g"},"focused":"provider","locale":"pt-BR"}');
+    await postJson('/api/click', JSON.stringify({ messageId: ran.json.messageId, customId: 'login-cancel:1:abc', locale: 'tr' }));
+    await postJson('/api/command', '{"name":"ping"}');
+    expect(setup.bot.deliveries.map(({ interaction }) => [interaction.type, interaction.locale, interaction.guild_locale])).toEqual([
+      [2, 'ja', 'en-US'],
+      [4, 'pt-BR', 'en-US'],
+      [3, 'tr', 'en-US'],
+      [2, 'en-US', 'en-US'],
+    ]);
+    expect(setup.discord.interactions().map((interaction) => interaction.locale)).toEqual(['ja', 'pt-BR', 'tr', 'en-US']);
+  });
+
+  it('Linked Roles: the menu entry gives the verification URL and the person\'s Discord session; the stream says live whether they meet the role', async () => {
+    const { discord } = setup;
+    discord.allowRedirectUri(REDIRECT_URI);
+    const linked = await listenOnLoopback(
+      pageHandler({
+        discord,
+        providers: { facebook },
+        user: PLAYGROUND_USER,
+        guild: PLAYGROUND_GUILD,
+        linkedRoles: { appName: 'Login Bot', verificationUrl: 'http://127.0.0.1:9/linked-roles' },
+      }),
+    );
+    const ada = personNamed('Ada');
+    const bob = personNamed('Bob');
+    const stream = await openEventStream(`${linked.url}/api/events?as=Ada`);
+    try {
+      const snapshot = await stream.waitFor((event) => event.type === 'snapshot', 'the snapshot');
+      const requirement = { key: 'facebook', label: 'Login Bot — Facebook account linked', registered: true };
+      expect(snapshot.data.linkedRoles).toEqual({
+        appName: 'Login Bot',
+        roles: [{ name: 'Verified', color: 0x57f287, requirements: [{ ...requirement, met: false }], eligible: false }],
+      });
+
+      const opened = await call(`${linked.url}/api/linked-roles`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"as":"Ada"}' });
+      expect(opened.json).toEqual({ url: 'http://127.0.0.1:9/linked-roles' });
+      expect(discord.webUser()).toMatchObject({ id: ada.id, username: 'ada' }); // the consent page acts as Ada
+
+      // Someone else's connection is not news for Ada; her own is, as soon as Discord stores it.
+      const bobs = await linkUser(discord, bob);
+      await bearerCall(roleConnectionUrl(discord), 'PUT', bobs.access_token, { platform_name: 'Linked accounts', metadata: { facebook: '1' } });
+      const hers = await linkUser(discord, ada);
+      await bearerCall(roleConnectionUrl(discord), 'PUT', hers.access_token, { platform_name: 'Linked accounts', platform_username: 'Facebook', metadata: { facebook: '1' } });
+      const update = await stream.waitFor((event) => event.type === 'linkedRoles', 'the roles update');
+      expect(update.data).toEqual({
+        appName: 'Login Bot',
+        roles: [{ name: 'Verified', color: 0x57f287, requirements: [{ ...requirement, met: true }], eligible: true }],
+        connection: { platformName: 'Linked accounts', platformUsername: 'Facebook' },
+      });
+      expect(stream.events.filter((event) => event.type === 'linkedRoles')).toHaveLength(1);
+      expect(stream.text()).not.toContain(hers.access_token);
+      // The consent page is the person's browser, not the Worker: the traffic strip leaves it out.
+      const paths = stream.events.filter((event) => event.type === 'traffic').map((event) => `${event.data.line.from} ${event.data.line.method} ${event.data.line.path}`);
+      expect(paths).toContain('Worker POST /api/v10/oauth2/token');
+      expect(paths.filter((path) => path.includes('/oauth2/authorize'))).toEqual([]);
+    } finally {
+      stream.close();
+      await linked.close();
     }
   });
 

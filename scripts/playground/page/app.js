@@ -1,10 +1,12 @@
-// The playground page: shows the channel and the traffic from the server's event stream, and sends what
-// the user does (a command with its options, typing in an autocompleted option, a button click) to the
-// server's small JSON API, which has Discord deliver it.
-import { choiceItems, parseCommand, suggestionsFor } from './composer.js';
+// The playground page: shows the channel, the server's roles and the traffic from the server's event stream, and
+// sends what the user does (a command with its options, typing in an autocompleted option, a button click, the
+// server menu's Linked Roles) to the server's small JSON API, which has Discord deliver it, in the language picked
+// as the user's Discord language.
+import { choiceItems, localizeCommands, parseCommand, registeredNames, suggestionsFor } from './composer.js';
 import { el } from './dom.js';
 import { refreshTimestamps } from './markdown.js';
 import { renderMessage } from './message-view.js';
+import { renderRoles } from './server-view.js';
 import { renderTrafficLine } from './traffic-view.js';
 
 const TRAFFIC_LINES_KEPT = 300;
@@ -20,6 +22,26 @@ const suggestionTitle = document.getElementById('suggestions-title');
 const suggestionList = document.getElementById('suggestion-list');
 const phone = document.getElementById('phone-frame');
 const bookmarks = document.getElementById('bookmarks');
+const languagePicker = document.getElementById('language');
+const serverButton = document.getElementById('server-button');
+const serverMenu = document.getElementById('server-menu');
+const settings = document.getElementById('settings');
+const rolesList = document.getElementById('roles');
+const linkedRolesError = document.getElementById('linked-roles-error');
+
+/** The languages of the bot's catalogs, by Discord's locale codes: what Discord's client sends as `locale`. */
+const LANGUAGES = [
+  ['en-US', 'English'],
+  ['de', 'Deutsch'],
+  ['fr', 'Français'],
+  ['es-ES', 'Español'],
+  ['pt-BR', 'Português (Brasil)'],
+  ['ja', '日本語'],
+  ['pl', 'Polski'],
+  ['ru', 'Русский'],
+  ['tr', 'Türkçe'],
+];
+const LOCALE_KEY = 'playground-locale';
 
 /** How long typing must pause before Discord asks the bot for choices (it asks on every keystroke; this is kinder). */
 const AUTOCOMPLETE_DELAY_MS = 150;
@@ -28,10 +50,29 @@ const AUTOCOMPLETE_DELAY_MS = 150;
 const actingAs = new URLSearchParams(location.search).get('as') ?? undefined;
 
 let userName = 'You';
+/** The commands as registered (default names, with their localizations), and as this user's Discord shows them. */
+let registeredCommands = [];
 let commands = [];
+/** The user's Discord language: `?lang=`, else the one picked last time, else English. */
+let locale = chosenLocale();
+/** Every message shown, by id: re-rendered when the language changes ("You used /…" is in the viewer's language). */
+const shownMessages = new Map();
+
+function chosenLocale() {
+  const known = (code) => LANGUAGES.some(([candidate]) => candidate === code);
+  const fromUrl = new URLSearchParams(location.search).get('lang');
+  if (known(fromUrl)) return fromUrl;
+  try {
+    const saved = localStorage.getItem(LOCALE_KEY);
+    if (known(saved)) return saved;
+  } catch {
+    // Storage may be off: English, then.
+  }
+  return 'en-US';
+}
 
 async function post(path, body) {
-  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, as: actingAs }) });
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, as: actingAs, locale }) });
   const answer = await response.json();
   if (!response.ok) throw new Error(answer.error ?? `HTTP ${response.status}`);
   return answer;
@@ -49,8 +90,13 @@ function keepScrolled(list, change) {
 
 // ---- the channel ------------------------------------------------------------------------------------
 
+function commandName(registered) {
+  return commands.find((command) => command.registeredName === registered)?.name ?? registered;
+}
+
 function showMessage(message) {
-  const node = renderMessage(message, { userName });
+  shownMessages.set(message.id, message);
+  const node = renderMessage(message, { userName, commandName });
   const existing = messageList.querySelector(`[data-message-id="${message.id}"]`);
   keepScrolled(messageList, () => {
     if (existing) existing.replaceWith(node);
@@ -63,6 +109,7 @@ function showMessage(message) {
 }
 
 function removeMessage(message) {
+  shownMessages.delete(message.id);
   messageList.querySelector(`[data-message-id="${message.id}"]`)?.remove();
 }
 
@@ -71,18 +118,38 @@ function showNotice(text) {
 }
 
 function showCommands(list) {
-  commands = list;
+  registeredCommands = list;
+  commands = localizeCommands(registeredCommands, locale);
   picker.replaceChildren(
     ...commands.map((command) => el('button', { type: 'button', class: 'pick', 'data-command': command.name, title: command.description }, `/${command.name}`)),
   );
+  input.placeholder = commands.length ? `Message #playground: type ${commands.map((command) => `/${command.name}`).join(', ')}` : 'Message #playground: no command is registered';
 }
+
+// ---- the user's Discord language ---------------------------------------------------------------------
+
+languagePicker.replaceChildren(...LANGUAGES.map(([code, name]) => el('option', { value: code, lang: code }, name)));
+languagePicker.value = locale;
+languagePicker.addEventListener('change', () => {
+  locale = languagePicker.value;
+  try {
+    localStorage.setItem(LOCALE_KEY, locale);
+  } catch {
+    // Not kept for next time, then.
+  }
+  hideSuggestions();
+  // What Discord's client redraws in the new language: the command names, and "used /…" on messages.
+  showCommands(registeredCommands);
+  for (const message of [...shownMessages.values()]) showMessage(message);
+  if (input.value.startsWith('/')) input.value = '';
+});
 
 async function runCommand(text) {
   composerError.textContent = '';
   if (!text.trim()) return;
   hideSuggestions();
   try {
-    const { name, options } = parseCommand(text.startsWith('/') ? text : `/${text}`, commands);
+    const { name, options } = registeredNames(parseCommand(text.startsWith('/') ? text : `/${text}`, commands), commands);
     await post('/api/command', { name, options });
     input.value = '';
   } catch (error) {
@@ -139,7 +206,10 @@ function pick(index) {
 /** Asks the Worker, through Discord, which choices to show for the option being typed (type 4 -> type 8). */
 async function askForChoices(context, asked) {
   try {
-    const answer = await post('/api/autocomplete', { name: context.command, options: { ...context.filled, [context.focused]: context.typed }, focused: context.focused });
+    // Discord asks the bot in the registered names, whatever the user's language.
+    const typed = registeredNames({ name: context.command, options: { ...context.filled, [context.focused]: context.typed } }, commands);
+    const focused = registeredNames({ name: context.command, options: { [context.focused]: '' } }, commands);
+    const answer = await post('/api/autocomplete', { ...typed, focused: Object.keys(focused.options)[0] });
     if (asked !== generation) return;
     // What Discord's client says when the bot's answer does not come, or is refused.
     if (answer.failure) return renderSuggestions(context, [], 'Loading options failed');
@@ -220,6 +290,46 @@ messageList.addEventListener('click', async (event) => {
   }
 });
 
+// ---- the server menu: Server Settings (its roles) and Linked Roles --------------------------------------
+
+function showServerMenu(open) {
+  serverMenu.hidden = !open;
+  serverButton.setAttribute('aria-expanded', String(open));
+}
+
+serverButton.addEventListener('click', () => showServerMenu(serverMenu.hidden));
+document.addEventListener('click', (event) => {
+  if (!serverMenu.hidden && !event.target.closest('.server-header')) showServerMenu(false);
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !serverMenu.hidden) showServerMenu(false);
+});
+
+document.getElementById('menu-settings').addEventListener('click', () => {
+  showServerMenu(false);
+  settings.hidden = false;
+});
+document.getElementById('settings-close').addEventListener('click', () => {
+  settings.hidden = true;
+});
+
+// As in Discord: Linked Roles opens the app's Linked Roles Verification URL in the browser (here, the phone's).
+document.getElementById('menu-linked-roles').addEventListener('click', async () => {
+  showServerMenu(false);
+  linkedRolesError.textContent = '';
+  try {
+    const { url } = await post('/api/linked-roles', {});
+    settings.hidden = false;
+    phone.setAttribute('src', url);
+  } catch (error) {
+    linkedRolesError.textContent = `Linked Roles did not open: ${error.message}`;
+  }
+});
+
+function showRoles(view) {
+  rolesList.replaceChildren(...renderRoles(view));
+}
+
 // ---- the traffic log --------------------------------------------------------------------------------
 
 function showTraffic(line) {
@@ -241,10 +351,12 @@ events.addEventListener('snapshot', (event) => {
   const snapshot = data(event);
   userName = snapshot.user.name;
   showCommands(snapshot.commands);
+  showRoles(snapshot.linkedRoles);
   // The phone's bookmarks: each provider's device page (the code message's link opens the same pages there).
   bookmarks.replaceChildren(...snapshot.devicePages.map((page) => el('a', { href: page.url, target: 'phone', class: 'bookmark' }, page.name)));
   if (!phone.getAttribute('src') && snapshot.devicePages[0]) phone.setAttribute('src', snapshot.devicePages[0].url);
   messageList.replaceChildren();
+  shownMessages.clear();
   snapshot.messages.forEach(showMessage);
   trafficList.replaceChildren();
   snapshot.traffic.forEach(showTraffic);
@@ -260,6 +372,7 @@ events.addEventListener('failure', (event) => {
   showNotice(`This interaction failed (${failure.what}): ${failure.reason}`);
 });
 events.addEventListener('traffic', (event) => showTraffic(data(event).line));
+events.addEventListener('linkedRoles', (event) => showRoles(data(event)));
 events.addEventListener('error', () => {
   document.body.dataset.connected = 'false';
 });

@@ -1,9 +1,41 @@
 // The message box's grammar, as Discord's slash-command bar reads it: `/login provider:github`. Pure functions
 // (no DOM), so app.js stays about the page and these can be checked in isolation: parsing a line into a command
 // and its options, and what the suggestion list offers while the user types (commands, then options, then the
-// bot's own choices for an autocompleted option, which app.js asks the Worker for).
+// bot's own choices for an autocompleted option, which app.js asks the Worker for). The commands are the ones
+// Discord's client shows: in the user's language (`localizeCommands`), mapped back to the registered names that
+// Discord puts in the interaction (`registeredNames`).
 
-const OPTION = /^([\w-]{1,32}):(.*)$/s;
+// A name as Discord allows it (letters of any script, digits, - _ '), then the value.
+const OPTION = /^([-_'\p{L}\p{N}\p{M}]{1,32}):(.*)$/su;
+
+/** A name or description in `locale` if the command registered one for it, else the default: what Discord shows. */
+const localized = (item, field, locale) => item[`${field}_localizations`]?.[locale] ?? item[field];
+
+/**
+ * The registered commands as a user whose Discord is in `locale` sees them: each name and description in that
+ * language, with `registeredName`, the name the interaction carries whatever the language.
+ */
+export function localizeCommands(commands, locale) {
+  return commands.map((command) => ({
+    name: localized(command, 'name', locale),
+    description: localized(command, 'description', locale),
+    registeredName: command.name,
+    options: command.options.map((option) => ({
+      ...option,
+      name: localized(option, 'name', locale),
+      description: localized(option, 'description', locale),
+      registeredName: option.name,
+    })),
+  }));
+}
+
+/** A command and its options as typed (shown names) -> as Discord delivers them (registered names). */
+export function registeredNames({ name, options }, shown) {
+  const command = shown.find((c) => c.name === name);
+  if (!command) return { name, options };
+  const optionName = (typed) => command.options.find((o) => o.name === typed)?.registeredName ?? typed;
+  return { name: command.registeredName, options: Object.fromEntries(Object.entries(options).map(([key, value]) => [optionName(key), value])) };
+}
 
 /**
  * `/login provider:github` -> `{ name: 'login', options: { provider: 'github' } }`. An unknown command is passed

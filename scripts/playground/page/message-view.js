@@ -9,8 +9,11 @@ const ComponentType = { ActionRow: 1, Button: 2 };
 const ButtonStyle = { Primary: 1, Secondary: 2, Success: 3, Danger: 4, Link: 5 };
 const BUTTON_CLASS = { 1: 'primary', 2: 'secondary', 3: 'success', 4: 'danger', 5: 'link' };
 
-/** `<li class="message">` for a message as Discord's API returns it. */
-export function renderMessage(message, { userName }) {
+/**
+ * `<li class="message">` for a message as Discord's API returns it. `commandName` gives the name the viewer's
+ * Discord shows for a registered command name (its localization), as in "You used /…".
+ */
+export function renderMessage(message, { userName, commandName = (name) => name }) {
   const author = message.author?.username ?? 'bot';
   const command = message.interaction_metadata?.name;
   // Who ran the command: the page's person, or someone else on the server (their public messages show too).
@@ -20,7 +23,7 @@ export function renderMessage(message, { userName }) {
   return el(
     'li',
     { class: 'message', 'data-message-id': message.id },
-    command ? el('div', { class: 'invocation' }, el('span', { class: 'invoker' }, invokerName), ' used ', el('span', { class: 'command' }, `/${command}`)) : undefined,
+    command ? el('div', { class: 'invocation' }, el('span', { class: 'invoker' }, invokerName), ' used ', el('span', { class: 'command' }, `/${commandName(command)}`)) : undefined,
     el('div', { class: 'avatar', 'aria-hidden': 'true' }, [...author][0]?.toUpperCase() ?? '?'),
     el(
       'div',
