@@ -10,12 +10,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { commandList } from '../src/discord/commands.ts';
 import { DEFAULT_DISCORD_API_URL, type Vars } from '../src/config.ts';
 import { DiscordApiError, DiscordRest } from '../src/discord/rest.ts';
-import { metadataRecords, type MetadataRecord } from '../src/linked-roles/metadata.ts';
+import { metadataRecords } from '../src/linked-roles/metadata.ts';
 import { enabledProviders, providerLabel, providerState } from '../src/providers/registry.ts';
 import { PROVIDER_IDS } from '../src/providers/types.ts';
+import { putCommands, putMetadata } from './lib/register-application.ts';
 
 function settings(): Record<string, string | undefined> {
   const file = '.dev.vars';
@@ -54,7 +54,7 @@ function printFailure(what: string, error: DiscordApiError, hints: { notFound: s
 async function registerCommands(rest: DiscordRest, applicationId: string, botToken: string, guildId: string | undefined): Promise<boolean> {
   const where = guildId ? `server ${guildId}` : 'globally';
   try {
-    const registered = await rest.bulkOverwriteCommands<Array<{ name: string; id: string }>>(applicationId, botToken, commandList(), guildId);
+    const registered = await putCommands(rest, applicationId, botToken, guildId);
     console.log(`Registered ${registered.length} command(s) ${where}:`);
     for (const command of registered) console.log(`  /${command.name}  (id ${command.id})`);
     if (!guildId) console.log('Global commands can take a few minutes to appear in every client.');
@@ -80,11 +80,7 @@ async function registerMetadata(rest: DiscordRest, applicationId: string, botTok
   }
   const records = metadataRecords(providers);
   try {
-    const registered = await rest.request<MetadataRecord[]>('PUT', `/applications/${applicationId}/role-connections/metadata`, {
-      body: records,
-      authorization: `Bot ${botToken}`,
-      secrets: [botToken],
-    });
+    const registered = await putMetadata(rest, applicationId, botToken, records);
     console.log(`Registered ${registered.length} Linked Roles metadata record(s):`);
     for (const record of registered) console.log(`  ${record.key}  (${record.name})`);
     if (providers.length > records.length - 1) {

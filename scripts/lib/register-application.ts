@@ -27,13 +27,23 @@ export interface RegisteredApplication {
   metadata: MetadataRecord[];
 }
 
+/** PUT the commands (bulk overwrite): globally, or in one server. Throws DiscordApiError. */
+export function putCommands(rest: DiscordRest, applicationId: string, botToken: string, guildId?: string) {
+  return rest.bulkOverwriteCommands<Array<{ id: string; name: string }>>(applicationId, botToken, commandList(), guildId);
+}
+
+/** PUT the Linked Roles metadata records (always app-wide; one PUT replaces every record). Throws DiscordApiError. */
+export function putMetadata(rest: DiscordRest, applicationId: string, botToken: string, records: MetadataRecord[]) {
+  return rest.request<MetadataRecord[]>('PUT', `/applications/${applicationId}/role-connections/metadata`, {
+    body: records,
+    authorization: `Bot ${botToken}`,
+    secrets: [botToken],
+  });
+}
+
 export async function registerApplication(input: RegisterApplicationInput): Promise<RegisteredApplication> {
   const rest = new DiscordRest({ baseUrl: input.apiUrl, timeoutMs: 15_000 });
-  const commands = await rest.bulkOverwriteCommands<Array<{ id: string; name: string }>>(input.applicationId, input.botToken, commandList(), input.guildId);
-  const metadata = await rest.request<MetadataRecord[]>('PUT', `/applications/${input.applicationId}/role-connections/metadata`, {
-    body: metadataRecords(enabledProviders(input.vars)),
-    authorization: `Bot ${input.botToken}`,
-    secrets: [input.botToken],
-  });
+  const commands = await putCommands(rest, input.applicationId, input.botToken, input.guildId);
+  const metadata = await putMetadata(rest, input.applicationId, input.botToken, metadataRecords(enabledProviders(input.vars)));
   return { commands, metadata };
 }
