@@ -25,6 +25,9 @@ export const testBindings = {
   GOOGLE_CLIENT_ID: '123456789012-test.apps.googleusercontent.com',
   GOOGLE_CLIENT_SECRET: 'GOCSPX-testsecret0123456789',
   GOOGLE_ISSUER: 'https://accounts.google.test',
+  // Google's browser login needs its own "Web application" client (the one above is the device flow's).
+  GOOGLE_WEB_CLIENT_ID: '123456789012-web.apps.googleusercontent.com',
+  GOOGLE_WEB_CLIENT_SECRET: 'GOCSPX-websecret0123456789',
   MICROSOFT_CLIENT_ID: '00000000-1111-2222-3333-444444444444',
   MICROSOFT_LOGIN_URL: 'https://login.microsoftonline.test',
   OIDC_ISSUER: 'https://idp.example.test',

@@ -39,8 +39,11 @@ export interface GitHubSide {
 export interface GoogleSide {
   /** accounts.google.com: endpoints by discovery below it. */
   issuer: string;
+  /** The "TVs and Limited Input devices" client: the device flow. */
   clientId: string;
   clientSecret: string;
+  /** The "Web application" client: with it, the Worker offers Google's browser login. */
+  webClient?: { clientId: string; clientSecret: string } | undefined;
 }
 
 export interface MicrosoftSide {
@@ -118,7 +121,10 @@ export function workerVarsFor(input: WorkerVarsInput): Record<string, string> {
     Object.assign(vars, { GITHUB_CLIENT_ID: github.clientId, GITHUB_URL: github.url, GITHUB_API_URL: github.apiUrl });
     if (github.clientSecret && input.githubClientSecret !== false) vars.GITHUB_CLIENT_SECRET = github.clientSecret;
   }
-  if (google) Object.assign(vars, { GOOGLE_CLIENT_ID: google.clientId, GOOGLE_CLIENT_SECRET: google.clientSecret, GOOGLE_ISSUER: google.issuer });
+  if (google) {
+    Object.assign(vars, { GOOGLE_CLIENT_ID: google.clientId, GOOGLE_CLIENT_SECRET: google.clientSecret, GOOGLE_ISSUER: google.issuer });
+    if (google.webClient) Object.assign(vars, { GOOGLE_WEB_CLIENT_ID: google.webClient.clientId, GOOGLE_WEB_CLIENT_SECRET: google.webClient.clientSecret });
+  }
   if (microsoft) {
     Object.assign(vars, { MICROSOFT_CLIENT_ID: microsoft.clientId, MICROSOFT_TENANT: input.microsoftTenant ?? 'common', MICROSOFT_LOGIN_URL: microsoft.url });
   }

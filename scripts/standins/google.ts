@@ -1,7 +1,10 @@
 /**
  * A local stand-in for Google's OpenID provider: discovery, the device flow for "TVs and Limited Input
  * devices", the authorization-code flow with PKCE and nonce, RS256 ID tokens and their JWKS, userinfo and
- * revocation, behaving as PLATFORM.md §7 and §9 describe. Start it with {@link startGoogleStandin}; the Worker's
+ * revocation, behaving as PLATFORM.md §7 and §9 describe. Like Google, it keeps one OAuth client per type
+ * (google-clients.ts): `clientId`/`clientSecret` are the "TVs and Limited Input devices" client, the only one the
+ * device flow accepts; `webClient` is the "Web application" client, the only one the authorize page and the code
+ * exchange accept, which holds the redirect URIs (by default there is one; `webClient: false` leaves it out). Start it with {@link startGoogleStandin}; the Worker's
  * GOOGLE_ISSUER is `url` (the issuer; discovery at `<url>/.well-known/openid-configuration`). Paths follow
  * Google's (one server instead of accounts.google.com, oauth2.googleapis.com and openidconnect.googleapis.com).
  *
@@ -10,6 +13,7 @@
  * - The device grant needs the client secret (client_secret_post or client_secret_basic).
  * - Only `openid`, `email`, `profile` (and their userinfo URL forms) are allowed on the device flow.
  * - The token answer's `scope` names email and profile in their URL forms.
+ * - Each client type works for its own flow only, and is refused by the other's endpoints (google-clients.ts).
  *
  * Poll answers (statuses and bodies) from developers.google.com/identity/protocols/oauth2/limited-input-device,
  * "Step 6: Handle responses to polling requests" (mirrored in the YouTube device guide): access_denied 403
@@ -23,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { FaultQueue } from '../lib/faults.ts';
 import { TrafficLog } from '../lib/traffic-log.ts';
+import { DEFAULT_TV_CLIENT, DEFAULT_WEB_CLIENT, DEVICE_FLOW_NEEDS_TV_CLIENT, GoogleClients, INVALID_CLIENT_TYPE, type GoogleClient } from './google-clients.ts';
 import { accessTokenHash, IdTokenSigner, type Jwks } from './id-token.ts';
 import { authorizeDecisionAnswer, authorizePageAnswer, devicePageAnswer, refusedAnswer, type BrowserPages } from './oauth-browser.ts';
 import { AuthorizationCodes, isWellFormedPkceValue, type AuthorizationRequest, type AuthorizationSnapshot, type PkceMethod } from './oauth-codes.ts';
@@ -46,7 +51,7 @@ import {
   type Incoming,
   type UnavailableFault,
 } from './oauth-server.ts';
-import { RedirectUris, walkAuthorizePage, waitForDeviceLoginOn, type OAuthStandinBase } from './oauth-standin.ts';
+import { walkAuthorizePage, waitForDeviceLoginOn, type OAuthStandinBase } from './oauth-standin.ts';
 import { TokenBook, type Revocation, type TokenRecord } from './oauth-tokens.ts';
 
 export type { DeviceLoginEvent, DeviceLoginSnapshot, Identity, Revocation, AuthorizationSnapshot, Jwks };
@@ -68,15 +73,18 @@ const DEVICE_FLOW_SCOPES = new Set(['openid', 'email', 'profile', EMAIL_SCOPE, P
 export interface GoogleStandinOptions {
   port?: number;
   now?: Clock;
+  /** The "TVs and Limited Input devices" client: the device flow's. */
   clientId?: string;
   clientSecret?: string;
+  /** The "Web application" client: the authorization-code flow's. Default: one, with a default id and secret. */
+  webClient?: { clientId?: string; clientSecret?: string } | false;
   /** `interval`, and the minimum gap between polls of one code. Default 5. */
   intervalSeconds?: number;
   /** Default 1800 (Google's). */
   expiresInSeconds?: number;
   /** Added to the required gap after each slow_down. Default 5 (RFC 8628; Google does not say). */
   slowDownPenaltySeconds?: number;
-  /** Registered redirect URIs (exact match). More with `allowRedirectUri`. */
+  /** The web client's registered redirect URIs (exact match). More with `allowRedirectUri`. */
   redirectUris?: readonly string[];
   /**
    * The ID token's `iss`: the issuer URL (default), or `host`: the same without its scheme. Google documents both
@@ -103,6 +111,12 @@ export interface GoogleAccount {
 export interface GoogleStandin extends OAuthStandinBase<Identity, GoogleRoute, GoogleFault> {
   /** The issuer: the Worker's GOOGLE_ISSUER. Same as `url`. */
   readonly issuer: string;
+  /**
+   * The "Web application" client (the Worker's GOOGLE_WEB_CLIENT_ID/SECRET), if the project has one. `clientId`
+   * and `clientSecret` are the "TVs and Limited Input devices" client (GOOGLE_CLIENT_ID/SECRET).
+   * `allowRedirectUri` registers on this client, and throws without one.
+   */
+  readonly webClient: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /** The ID token's `sub` for an identity of this name. */
   userIdFor(name: string): string;
   account(name: string): GoogleAccount;
@@ -165,11 +179,13 @@ const has = (scopes: readonly string[], short: 'email' | 'profile') =>
 
 export async function startGoogleStandin(options: GoogleStandinOptions = {}): Promise<GoogleStandin> {
   const now = options.now ?? systemClock;
-  const clientId = options.clientId ?? '123456789012-standin0standin0standin0standin0.apps.googleusercontent.com';
-  const clientSecret = options.clientSecret ?? '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';
+  const clients = new GoogleClients(
+    { clientId: options.clientId ?? DEFAULT_TV_CLIENT.clientId, clientSecret: options.clientSecret ?? DEFAULT_TV_CLIENT.clientSecret },
+    options.webClient === false ? undefined : { ...DEFAULT_WEB_CLIENT, ...options.webClient },
+    options.redirectUris,
+  );
   const identities = options.identities ?? DEFAULT_IDENTITIES;
   const appName = options.appName ?? 'Discord bot (stand-in app)';
-  const redirectUris = new RedirectUris(options.redirectUris);
   const signer = await IdTokenSigner.create();
 
   const logins = new DeviceLogins<Identity>({
@@ -227,8 +243,10 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     };
   }
 
-  function tokenAnswer(input: { identity: Identity; scopes: string[]; nonce?: string; refresh: boolean; note: string }): Answer {
+  /** The token answer for `client`: the ID token is for it (`aud`, `azp`), and so are the tokens. */
+  function tokenAnswer(input: { client: GoogleClient; identity: Identity; scopes: string[]; nonce?: string; refresh: boolean; note: string }): Answer {
     remember(input.identity);
+    const clientId = input.client.clientId;
     const issued = tokens.issue({ identity: input.identity, userId: subOf(input.identity.name), clientId, scopes: input.scopes, refresh: input.refresh });
     const body: Record<string, unknown> = {
       access_token: issued.accessToken,
@@ -274,12 +292,14 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
   }
 
   function deviceCode(request: Incoming<GoogleRoute>): Answer {
-    if (request.params.client_id !== clientId) return googleError(401, 'invalid_client', 'The OAuth client was not found.');
+    const client = clients.byId(request.params.client_id);
+    if (!client) return googleError(401, 'invalid_client', 'The OAuth client was not found.');
+    if (client.type !== 'tv') return googleError(401, 'invalid_client', DEVICE_FLOW_NEEDS_TV_CLIENT, 'not a TV client');
     if (!request.params.scope) return googleError(400, 'invalid_request', 'Missing required parameter: scope');
     const scopes = scopesOf(request.params.scope);
     const refused = scopes.find((scope) => !DEVICE_FLOW_SCOPES.has(scope));
     if (refused) return googleError(400, 'invalid_scope', `Invalid device flow scope: ${refused}`);
-    const started = logins.start({ clientId, scopes });
+    const started = logins.start({ clientId: client.clientId, scopes });
     return jsonAnswer(200, {
       device_code: started.deviceCode,
       user_code: started.userCode,
@@ -289,20 +309,25 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     });
   }
 
-  /** Client authentication for the token endpoint; undefined when it passes. */
-  function clientRefusal(request: Incoming<GoogleRoute>): Answer | undefined {
+  /** Client authentication for the token endpoint: the client, or the refusal. */
+  function authenticate(request: Incoming<GoogleRoute>): { client: GoogleClient } | { refusal: Answer } {
     const credentials = clientCredentials(request);
-    if (credentials.malformed) return googleError(400, 'invalid_request', 'Client authentication must use one method.');
-    if (credentials.clientId !== clientId) return googleError(401, 'invalid_client', 'The OAuth client was not found.');
-    if (credentials.clientSecret === undefined) return googleError(401, 'invalid_client', 'Unauthorized', 'secret missing');
-    if (!safeEqual(credentials.clientSecret, clientSecret)) return googleError(401, 'invalid_client', 'Unauthorized', 'wrong secret');
-    return undefined;
+    if (credentials.malformed) return { refusal: googleError(400, 'invalid_request', 'Client authentication must use one method.') };
+    const client = clients.byId(credentials.clientId);
+    if (!client) return { refusal: googleError(401, 'invalid_client', 'The OAuth client was not found.') };
+    if (credentials.clientSecret === undefined) return { refusal: googleError(401, 'invalid_client', 'Unauthorized', 'secret missing') };
+    if (!safeEqual(credentials.clientSecret, client.clientSecret)) return { refusal: googleError(401, 'invalid_client', 'Unauthorized', 'wrong secret') };
+    return { client };
   }
 
-  function deviceGrant(request: Incoming<GoogleRoute>): Answer {
+  /** A grant presented by a client it is not for (another client's code or refresh token, or the wrong type). */
+  const notThisClient = (note: string) => googleError(401, 'unauthorized_client', 'Unauthorized', note);
+
+  function deviceGrant(client: GoogleClient, request: Incoming<GoogleRoute>): Answer {
+    if (client.type !== 'tv') return googleError(401, 'invalid_client', INVALID_CLIENT_TYPE, 'not a TV client');
     const deviceCodeParam = request.params.device_code;
     if (!deviceCodeParam) return googleError(400, 'invalid_request', 'Missing required parameter: device_code');
-    const outcome = logins.poll(deviceCodeParam, clientId);
+    const outcome = logins.poll(deviceCodeParam, client.clientId);
     switch (outcome.kind) {
       case 'unknown':
       case 'redeemed':
@@ -317,15 +342,16 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
         return googleError(428, 'authorization_pending', 'Precondition Required', 'pending');
       case 'authorized':
         // Refresh tokens are always returned for devices (Google's docs).
-        return tokenAnswer({ identity: outcome.identity, scopes: outcome.request.scopes, refresh: true, note: 'authorized' });
+        return tokenAnswer({ client, identity: outcome.identity, scopes: outcome.request.scopes, refresh: true, note: 'authorized' });
     }
   }
 
-  function codeGrant(request: Incoming<GoogleRoute>): Answer {
+  function codeGrant(client: GoogleClient, request: Incoming<GoogleRoute>): Answer {
+    if (client.type !== 'web') return notThisClient('not a web client');
     const code = request.params.code;
     if (!code) return googleError(400, 'invalid_request', 'Missing required parameter: code');
     const redemption = codes.redeem(code, {
-      clientId,
+      clientId: client.clientId,
       redirectUri: request.params.redirect_uri,
       redirectUriRequired: true,
       codeVerifier: request.params.code_verifier,
@@ -333,6 +359,7 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     switch (redemption.kind) {
       case 'ok':
         return tokenAnswer({
+          client,
           identity: redemption.identity,
           scopes: redemption.request.scopes,
           ...(redemption.request.nonce !== undefined ? { nonce: redemption.request.nonce } : {}),
@@ -350,20 +377,22 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     }
   }
 
-  function refreshGrant(request: Incoming<GoogleRoute>): Answer {
+  function refreshGrant(client: GoogleClient, request: Incoming<GoogleRoute>): Answer {
     const check = tokens.check(request.params.refresh_token ?? '', 'refresh');
     if (check.kind !== 'ok') return googleError(400, 'invalid_grant', 'Token has been expired or revoked.', `refresh ${check.kind}`);
     const record = check.record;
-    return tokenAnswer({ identity: record.identity, scopes: record.scopes, refresh: false, note: 'refreshed' });
+    if (record.clientId !== client.clientId) return notThisClient('refresh token of another client');
+    return tokenAnswer({ client, identity: record.identity, scopes: record.scopes, refresh: false, note: 'refreshed' });
   }
 
   function token(request: Incoming<GoogleRoute>): Answer {
-    const refusal = clientRefusal(request);
-    if (refusal) return refusal;
+    const authenticated = authenticate(request);
+    if ('refusal' in authenticated) return authenticated.refusal;
+    const { client } = authenticated;
     const grantType = request.params.grant_type;
-    if (grantType === DEVICE_GRANT_TYPE) return deviceGrant(request);
-    if (grantType === 'authorization_code') return codeGrant(request);
-    if (grantType === 'refresh_token') return refreshGrant(request);
+    if (grantType === DEVICE_GRANT_TYPE) return deviceGrant(client, request);
+    if (grantType === 'authorization_code') return codeGrant(client, request);
+    if (grantType === 'refresh_token') return refreshGrant(client, request);
     return googleError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType ?? ''}`);
   }
 
@@ -414,10 +443,12 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
   function authorize(request: Incoming<GoogleRoute>): Answer {
     if (request.method === 'POST') return authorizeDecisionAnswer(pages, request.params);
     const params = request.params;
-    if (params.client_id !== clientId) return refusedAnswer(GOOGLE_BRAND, 401, 'Error 401: invalid_client', 'The OAuth client was not found.');
+    const client = clients.byId(params.client_id);
+    if (!client) return refusedAnswer(GOOGLE_BRAND, 401, 'Error 401: invalid_client', 'The OAuth client was not found.');
     if (!params.redirect_uri) return refusedAnswer(GOOGLE_BRAND, 400, 'Error 400: invalid_request', 'Missing required parameter: redirect_uri');
     const redirectUri = params.redirect_uri;
-    if (!redirectUris.has(redirectUri)) {
+    // A TV client has no redirect URIs at all: nothing matches (google-clients.ts).
+    if (!clients.redirectAllowed(client, redirectUri)) {
       return refusedAnswer(
         GOOGLE_BRAND,
         400,
@@ -436,7 +467,7 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
       return back('invalid_request', 'Invalid code_challenge or code_challenge_method.');
     }
     const authorization: AuthorizationRequest = {
-      clientId,
+      clientId: client.clientId,
       redirectUri,
       redirectUriSent: true,
       scopes: scopesOf(params.scope),
@@ -503,8 +534,9 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     url,
     issuer: url,
     deviceUrl: `${url}/device`,
-    clientId,
-    clientSecret,
+    clientId: clients.tv.clientId,
+    clientSecret: clients.tv.clientSecret,
+    webClient: clients.web && { clientId: clients.web.clientId, clientSecret: clients.web.clientSecret },
     identities,
     approve(userCode, identity) {
       logins.checkDecidable(userCode);
@@ -520,7 +552,7 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
       remember(identity);
       return walkAuthorizePage(url, authorizeUrl, identity.name, decision);
     },
-    allowRedirectUri: (uri) => redirectUris.allow(uri),
+    allowRedirectUri: (uri) => clients.allowRedirectUri(uri),
     userIdFor: subOf,
     account: accountOf,
     jwks: () => signer.jwks(),

@@ -1,11 +1,14 @@
 /**
  * Google: RFC 8628 by discovery, with one quirk adapted here (the device answer says `verification_url`, not
  * `verification_uri`) and a client secret required on the token request. Who logged in comes from the ID token.
- * Facts: PLATFORM.md §7.
+ * Google issues one OAuth client per type: the device flow works only with a "TVs and Limited Input devices"
+ * client (GOOGLE_CLIENT_ID), which cannot register redirect URIs, so the browser login needs a second, "Web
+ * application" client (GOOGLE_WEB_CLIENT_ID) and exists only when one is set. Both clients of one project see the
+ * same `sub`, so a link made either way names the same account. Facts: PLATFORM.md §7 and §9.
  */
 import * as oauth from 'oauth4webapi';
-import { anySet, required, secureBaseUrl, setting, type Env, type Setting, type Vars } from '../config.ts';
-import { discover, type Adapt } from './oauth.ts';
+import { anySet, ConfigError, required, secureBaseUrl, setting, type Env, type Setting, type Vars } from '../config.ts';
+import { discover, type Adapt, type OAuthClient } from './oauth.ts';
 import { openIdProvider } from './openid.ts';
 import type { Provider, ProviderModule } from './types.ts';
 
@@ -14,20 +17,42 @@ const GOOGLE_BLUE = 0x4285f4;
 /** The device flow allows only a short list of scopes; these are all the bot needs. */
 const SCOPES = 'openid email profile';
 
+export interface GoogleClient {
+  clientId: string;
+  clientSecret: string;
+}
+
 export interface GoogleSettings {
+  /** The "TVs and Limited Input devices" client: the device flow. */
   clientId: string;
   clientSecret: string;
   issuer: string;
+  /** The "Web application" client: the browser login, which is offered only with it. */
+  webClient: GoogleClient | undefined;
 }
+
+const CLIENT_ID = /^[A-Za-z0-9._-]{4,200}$/;
+const CLIENT_SECRET = /^[A-Za-z0-9_-]{8,200}$/;
+const WEB_CLIENT = ['GOOGLE_WEB_CLIENT_ID', 'GOOGLE_WEB_CLIENT_SECRET'];
 
 export function googleSetting(vars: Vars): Setting<GoogleSettings> | undefined {
   const env = vars as Env;
-  if (!anySet(env, ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'])) return undefined;
-  return setting(vars, 'google', () => ({
-    clientId: required(env, 'GOOGLE_CLIENT_ID', /^[A-Za-z0-9._-]{4,200}$/, 'a Google OAuth client id'),
-    clientSecret: required(env, 'GOOGLE_CLIENT_SECRET', /^[A-Za-z0-9_-]{8,200}$/, 'a client secret'),
-    issuer: secureBaseUrl(env, 'GOOGLE_ISSUER', DEFAULT_GOOGLE_ISSUER),
-  }));
+  if (!anySet(env, ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', ...WEB_CLIENT])) return undefined;
+  return setting(vars, 'google', () => {
+    const clientId = required(env, 'GOOGLE_CLIENT_ID', CLIENT_ID, 'a Google OAuth client id');
+    const clientSecret = required(env, 'GOOGLE_CLIENT_SECRET', CLIENT_SECRET, 'a client secret');
+    const issuer = secureBaseUrl(env, 'GOOGLE_ISSUER', DEFAULT_GOOGLE_ISSUER);
+    if (!anySet(env, WEB_CLIENT)) return { clientId, clientSecret, issuer, webClient: undefined };
+    const webClient = {
+      clientId: required(env, 'GOOGLE_WEB_CLIENT_ID', CLIENT_ID, 'a Google OAuth client id'),
+      clientSecret: required(env, 'GOOGLE_WEB_CLIENT_SECRET', CLIENT_SECRET, 'a client secret'),
+    };
+    // One client cannot be of both types: the same id twice is the mistake these two settings exist to avoid.
+    if (webClient.clientId === clientId) {
+      throw new ConfigError({ variable: 'GOOGLE_WEB_CLIENT_ID', problem: 'names the same client as GOOGLE_CLIENT_ID (the browser login needs a separate "Web application" client)' });
+    }
+    return { clientId, clientSecret, issuer, webClient };
+  });
 }
 
 /** oauth4webapi's hook for an issuer that depends on the token (see microsoft.ts). */
@@ -61,19 +86,24 @@ const adaptVerificationUrl: Adapt = (_url, response) => {
   return response;
 };
 
+/** One of the project's clients, with Google's metadata (discovered once for both). */
+const serverFor = (issuer: string, client: GoogleClient) => async (): Promise<OAuthClient> => ({
+  as: withSchemelessIssuer(await discover(issuer)),
+  client: { client_id: client.clientId },
+  auth: oauth.ClientSecretPost(client.clientSecret),
+  scope: SCOPES,
+  adapt: adaptVerificationUrl,
+});
+
 export function createGoogle(settings: GoogleSettings): Provider {
+  const { webClient } = settings;
   return openIdProvider({
     id: 'google',
     name: 'Google',
     color: GOOGLE_BLUE,
     appSettingsUrl: 'https://myaccount.google.com/connections',
-    server: async () => ({
-      as: withSchemelessIssuer(await discover(settings.issuer)),
-      client: { client_id: settings.clientId },
-      auth: oauth.ClientSecretPost(settings.clientSecret),
-      scope: SCOPES,
-      adapt: adaptVerificationUrl,
-    }),
+    server: serverFor(settings.issuer, settings),
+    browserServer: webClient ? serverFor(settings.issuer, webClient) : null,
   });
 }
 

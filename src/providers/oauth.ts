@@ -259,7 +259,7 @@ export function codeGrant(server: () => Promise<OAuthClient>, extraParams: Recor
         const result = await oauth.processAuthorizationCodeResponse(s.as, s.client, response, {
           expectedNonce: openId ? callback.nonce : oauth.expectNoNonce,
         });
-        return grantOf(result);
+        return { ...grantOf(result), via: 'browser' };
       } catch (error) {
         if (error instanceof ProviderError) throw error;
         throw new ProviderError(`code exchange failed: ${describe(error)}`, isTransient(error));

@@ -4,7 +4,7 @@
  * the provider can. Each such provider module only says how to reach it and how it differs.
  */
 import { codeGrant, identityFromIdToken, pollDeviceGrant, revokeToken, startDeviceGrant, type OAuthClient } from './oauth.ts';
-import type { Provider, ProviderId } from './types.ts';
+import type { Grant, Provider, ProviderId } from './types.ts';
 
 export interface OpenIdProviderDescription {
   id: ProviderId;
@@ -13,10 +13,18 @@ export interface OpenIdProviderDescription {
   appSettingsUrl: string | undefined;
   /** The client, with the provider's metadata (discovered, cached per isolate). Throws ProviderError. */
   server: () => Promise<OAuthClient>;
+  /**
+   * The browser login's client, where the provider wants another one than the device flow's (Google issues one
+   * client per type); `null`: no browser login. Absent: `server`'s client does both.
+   */
+  browserServer?: (() => Promise<OAuthClient>) | null;
 }
 
 export function openIdProvider(description: OpenIdProviderDescription): Provider {
   const { server } = description;
+  const browserServer = description.browserServer === undefined ? server : description.browserServer;
+  // A token is given back (and read) as the client it was issued to.
+  const serverOf = (grant: Grant) => (grant.via === 'browser' && browserServer ? browserServer : server);
   return {
     id: description.id,
     name: description.name,
@@ -32,14 +40,14 @@ export function openIdProvider(description: OpenIdProviderDescription): Provider
       }
       return pollDeviceGrant(client, deviceCode);
     },
-    identify: async (grant) => identityFromIdToken(await server(), grant),
+    identify: async (grant) => identityFromIdToken(await serverOf(grant)(), grant),
     async release(grant) {
       // Without the provider's metadata there is no revocation endpoint to call (revokeToken never throws).
-      const client = await server().catch(() => undefined);
+      const client = await serverOf(grant)().catch(() => undefined);
       if (client) await revokeToken(client, grant);
     },
     // Revoking the app needs a token of the user's, which the bot does not keep: the user removes it there.
     revokeApp: async () => ({ kind: 'not-supported' }),
-    browser: codeGrant(server),
+    browser: browserServer ? codeGrant(browserServer) : undefined,
   };
 }

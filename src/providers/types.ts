@@ -28,6 +28,11 @@ export interface Grant {
   idTokenClaims: Record<string, unknown> | undefined;
   /** The scopes granted, as the provider reported them (space- or comma-separated), when it did. */
   scope: string | undefined;
+  /**
+   * Set by the browser login's code exchange: the grant went to the browser login's client, which at Google is
+   * another client than the device flow's. Absent for a device-flow grant.
+   */
+  via?: 'browser';
 }
 
 /** One poll's outcome, whatever the provider said it with. */

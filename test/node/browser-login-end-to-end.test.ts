@@ -148,7 +148,8 @@ const CASES: ProviderCase[] = [
     name: 'Google',
     openId: true,
     authorizationEndpoint: () => discovered.google!,
-    clientId: () => google.clientId,
+    // Google's browser login is the "Web application" client's; the device flow keeps the TV client.
+    clientId: () => google.webClient!.clientId,
     authorize: (url, person, decision) => google.authorize(url, { name: person }, decision),
     subject: (person) => google.account(person).sub,
     exchanged: (state) => oauthExchanged(google)(state),
@@ -327,7 +328,13 @@ describe.concurrent('browser login through wrangler dev, against every provider 
     expect(lines[0]).toContain(`**${c.name}**: **${person}** (id \`${c.subject(person)}\`)`);
     // As on the device path, the token goes back to the provider before the page is answered, where it can.
     if (id === 'github') expect(github.revocations().filter((r) => r.name === person)).toHaveLength(1);
-    if (id === 'google') expect(google.revocations().filter((r) => r.name === person)).toHaveLength(1);
+    if (id === 'google') {
+      // Exchanged and given back as the web client (its token is its own: the ID token's aud, the revocation).
+      expect(google.revocations().filter((r) => r.name === person)).toMatchObject([{ clientId: google.webClient!.clientId }]);
+      const exchanges = google.traffic.entries().filter((e) => e.route === 'token' && e.params?.grant_type === 'authorization_code' && e.note === 'code redeemed');
+      expect(exchanges.length).toBeGreaterThanOrEqual(1);
+      expect(exchanges.every((e) => e.params?.client_id === google.webClient!.clientId)).toBe(true);
+    }
     await expectNoPollSince(c, started.userCode, answeredAt);
   });
 

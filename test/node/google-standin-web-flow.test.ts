@@ -18,9 +18,12 @@ beforeEach(async () => {
   clock = manualClock(Date.now());
   google = await startGoogleStandin({ now: clock.now, redirectUris: [CALLBACK] });
   as = await oauth.processDiscoveryResponse(new URL(google.url), await oauth.discoveryRequest(new URL(google.url), insecure));
-  client = { client_id: google.clientId };
+  client = { client_id: web().clientId };
 });
 afterEach(() => google.close());
+
+/** The "Web application" client: the only one this flow accepts. */
+const web = () => google.webClient!;
 
 async function authorizeUrl(extra: Record<string, string> = {}) {
   const verifier = oauth.generateRandomCodeVerifier();
@@ -28,7 +31,7 @@ async function authorizeUrl(extra: Record<string, string> = {}) {
   const nonce = oauth.generateRandomNonce();
   const url = new URL(as.authorization_endpoint!);
   url.search = new URLSearchParams({
-    client_id: google.clientId,
+    client_id: web().clientId,
     redirect_uri: CALLBACK,
     response_type: 'code',
     scope: 'openid email profile',
@@ -43,8 +46,8 @@ async function authorizeUrl(extra: Record<string, string> = {}) {
 
 const exchange = (params: Record<string, string>) =>
   postForm(`${google.url}/token`, {
-    client_id: google.clientId,
-    client_secret: google.clientSecret,
+    client_id: web().clientId,
+    client_secret: web().clientSecret,
     grant_type: 'authorization_code',
     redirect_uri: CALLBACK,
     ...params,
@@ -66,11 +69,11 @@ describe('Google stand-in: the authorization-code flow', () => {
       prompt: 'consent',
     });
     const params = oauth.validateAuthResponse(as, client, callback, state);
-    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(google.clientSecret), params, CALLBACK, verifier, insecure);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(web().clientSecret), params, CALLBACK, verifier, insecure);
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
     expect(tokens.refresh_token).toBeUndefined(); // no access_type=offline
     const claims = oauth.getValidatedIdTokenClaims(tokens)!;
-    expect(claims).toMatchObject({ iss: google.url, aud: google.clientId, sub: google.userIdFor('Alice Example'), nonce, email: 'alice.example@example.com' });
+    expect(claims).toMatchObject({ iss: google.url, aud: web().clientId, sub: google.userIdFor('Alice Example'), nonce, email: 'alice.example@example.com' });
     const verified = await verifyWithJwks(tokens.id_token!, as.jwks_uri!);
     expect(verified.claims.nonce).toBe(nonce);
     expect(google.authorizations()).toMatchObject([{ decision: 'approved', nonce, pkce: 'S256', identity: { name: 'Alice Example' } }]);
@@ -79,7 +82,7 @@ describe('Google stand-in: the authorization-code flow', () => {
   it('shows in oauth4webapi when the nonce is not the one sent', async () => {
     const { url, verifier, state } = await authorizeUrl();
     const params = oauth.validateAuthResponse(as, client, new URL(await google.authorize(url, { name: 'Bob Example' }, 'approve')), state);
-    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(google.clientSecret), params, CALLBACK, verifier, insecure);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(web().clientSecret), params, CALLBACK, verifier, insecure);
     await expect(oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: oauth.generateRandomNonce() })).rejects.toThrow(/nonce/);
   });
 
@@ -100,7 +103,7 @@ describe('Google stand-in: the authorization-code flow', () => {
     const code = codeOf(await google.authorize(url, { name: 'Alice Example' }, 'approve'));
     const other = await exchange({ code, code_verifier: verifier, redirect_uri: 'https://bot.example/other' });
     expect([other.status, other.json.error]).toEqual([400, 'redirect_uri_mismatch']);
-    const none = await postForm(`${google.url}/token`, { client_id: google.clientId, client_secret: google.clientSecret, grant_type: 'authorization_code', code, code_verifier: verifier });
+    const none = await postForm(`${google.url}/token`, { client_id: web().clientId, client_secret: web().clientSecret, grant_type: 'authorization_code', code, code_verifier: verifier });
     expect(none.json.error).toBe('redirect_uri_mismatch');
     clock.advance(600_000);
     expect((await exchange({ code, code_verifier: verifier })).json).toEqual({ error: 'invalid_grant', error_description: 'Bad Request' });
@@ -144,8 +147,8 @@ describe('Google stand-in: the authorization-code flow', () => {
     const first = await exchange({ code, code_verifier: verifier });
     expect(first.json.refresh_token).toMatch(/^1\/\/0/);
     const refreshed = await postForm(`${google.url}/token`, {
-      client_id: google.clientId,
-      client_secret: google.clientSecret,
+      client_id: web().clientId,
+      client_secret: web().clientSecret,
       grant_type: 'refresh_token',
       refresh_token: first.json.refresh_token,
     });

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { launchChromium } from '../../scripts/lib/chromium.ts';
 import { listenOnLoopback, send, type LoopbackServer } from '../../scripts/lib/http.ts';
 import { startGitHubStandin } from '../../scripts/standins/github.ts';
-import { startGoogleStandin } from '../../scripts/standins/google.ts';
+import { startGoogleStandin, type GoogleStandin } from '../../scripts/standins/google.ts';
 import { startMicrosoftStandin } from '../../scripts/standins/microsoft.ts';
 import type { OAuthStandinBase } from '../../scripts/standins/oauth-standin.ts';
 import type { Identity } from '../../scripts/standins/oauth-identities.ts';
@@ -41,8 +41,9 @@ const providers: Provider[] = [
     name: 'Google',
     start: () => startGoogleStandin() as Promise<Standin>,
     startDevice: async (standin) => (await postForm(`${standin.url}/device/code`, { client_id: standin.clientId, scope: 'openid' })).json.user_code,
+    // The code flow takes Google's "Web application" client, not the device flow's.
     authorizeUrl: (standin, challenge) =>
-      `${standin.url}/o/oauth2/v2/auth?${new URLSearchParams({ client_id: standin.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: 'st4te', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      `${standin.url}/o/oauth2/v2/auth?${new URLSearchParams({ client_id: (standin as unknown as GoogleStandin).webClient!.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: 'st4te', code_challenge: challenge, code_challenge_method: 'S256' })}`,
   },
   {
     name: 'Microsoft',

@@ -31,6 +31,7 @@ interface Harness {
 }
 
 const json = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+const webClientOf = (standin: Standin) => (standin as GoogleStandin).webClient!;
 
 const harnesses: Harness[] = [
   {
@@ -69,10 +70,11 @@ const harnesses: Harness[] = [
       postForm(`${standin.url}/token`, { client_id: standin.clientId, client_secret: standin.clientSecret, device_code: deviceCode, grant_type: DEVICE_GRANT }),
     pollRoute: 'token',
     pendingStatus: 428,
+    // The code flow takes Google's other client type, "Web application".
     authorizeUrl: (standin, challenge) =>
-      `${standin.url}/o/oauth2/v2/auth?${new URLSearchParams({ client_id: standin.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: 's', nonce: 'n', code_challenge: challenge, code_challenge_method: 'S256', access_type: 'offline' })}`,
+      `${standin.url}/o/oauth2/v2/auth?${new URLSearchParams({ client_id: webClientOf(standin).clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: 's', nonce: 'n', code_challenge: challenge, code_challenge_method: 'S256', access_type: 'offline' })}`,
     exchange: (standin, code, verifier) =>
-      postForm(`${standin.url}/token`, { client_id: standin.clientId, client_secret: standin.clientSecret, grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CALLBACK }),
+      postForm(`${standin.url}/token`, { client_id: webClientOf(standin).clientId, client_secret: webClientOf(standin).clientSecret, grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CALLBACK }),
     whoAmI: (standin, token) => call(`${standin.url}/v1/userinfo`, { headers: { authorization: `Bearer ${token}` } }),
   },
   {
@@ -116,7 +118,7 @@ describe.each(harnesses)('$name stand-in', (h) => {
     expect(entries.map((entry) => entry.route)).toEqual(expect.arrayContaining(['authorize', h.pollRoute]));
     expect(entries.find((entry) => entry.route === 'authorize' && entry.method === 'POST')!.params).toMatchObject({ request_id: '***', identity: 'Bob Example', action: 'authorize' });
 
-    const secrets = [standin.clientSecret, device.deviceCode, code, verifier, polled.access_token, exchanged.access_token, polled.refresh_token, exchanged.refresh_token, polled.id_token, exchanged.id_token];
+    const secrets = [standin.clientSecret, h.name === 'Google' ? webClientOf(standin).clientSecret : undefined, device.deviceCode, code, verifier, polled.access_token, exchanged.access_token, polled.refresh_token, exchanged.refresh_token, polled.id_token, exchanged.id_token];
     const text = JSON.stringify(entries);
     for (const secret of secrets.filter(Boolean)) expect(text).not.toContain(secret);
     expect(secrets.filter(Boolean).length).toBeGreaterThanOrEqual(h.name === 'GitHub' ? 6 : 9);

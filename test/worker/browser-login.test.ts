@@ -12,7 +12,7 @@ import { clearDatabase, linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { advanceClock, runAlarm, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
 import { ACCESS_TOKEN, facebook, held, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
-import { providers, serveMetadata } from '../support/worker/providers.ts';
+import { ACCESS, providers, serveMetadata } from '../support/worker/providers.ts';
 
 const bed = useLoginTestbed();
 const EXCHANGE = 'POST graph:/oauth/access_token';
@@ -107,6 +107,22 @@ describe('GET /auth/<provider>/start', () => {
     expect(location.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it('Google: the "Web application" client (not the device flow\'s) at the discovered authorization endpoint', async () => {
+    const { browserUrl } = await login(bed.net(), 'google');
+    const { location } = await start(browserUrl);
+    expect(`${location.origin}${location.pathname}`).toBe(`${env.GOOGLE_ISSUER}/o/oauth2/v2/auth`);
+    expect(Object.fromEntries(location.searchParams)).toEqual({
+      client_id: env.GOOGLE_WEB_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: 'https://bot.example/auth/google/callback',
+      scope: 'openid email profile',
+      state: expect.stringMatching(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/),
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      code_challenge_method: 'S256',
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+    });
+  });
+
   it('the ticket works once: a second start is refused, and so are a damaged ticket and another provider', async () => {
     const { browserUrl } = await login(bed.net());
     await start(browserUrl);
@@ -192,6 +208,47 @@ describe('GET /auth/<provider>/callback', () => {
       client_id: env.OIDC_CLIENT_ID,
     });
     expect(await linkOf(user.id, 'oidc')).toMatchObject({ subject: '248289761001' });
+  });
+
+  it('Google: the code exchanged and the token given back as the "Web application" client; the ID token is for it', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net, 'google');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.google.token(), providers.google.webSuccess({ nonce: location.searchParams.get('nonce') }));
+    net.script(providers.google.revoke(), () => new Response(null, { status: 200 }));
+    const response = await callback('google', { code: '4/0Acode', state: location.searchParams.get('state')!, scope: 'openid email profile' }, cookie);
+    expect(response.status).toBe(200);
+    const [exchange] = net.to(providers.google.token());
+    const form = Object.fromEntries(exchange!.params);
+    expect(form).toEqual({
+      grant_type: 'authorization_code',
+      code: '4/0Acode',
+      redirect_uri: 'https://bot.example/auth/google/callback',
+      code_verifier: expect.any(String),
+      client_id: env.GOOGLE_WEB_CLIENT_ID,
+      client_secret: env.GOOGLE_WEB_CLIENT_SECRET,
+    });
+    expect(await oauth.calculatePKCECodeChallenge(form.code_verifier!)).toBe(location.searchParams.get('code_challenge'));
+    expect(await linkOf(user.id, 'google')).toMatchObject({ subject: '110248495921238986420', name: 'Ada Lovelace' });
+    const [revoke] = net.to(providers.google.revoke());
+    expect(Object.fromEntries(revoke!.params)).toEqual({
+      token: ACCESS,
+      token_type_hint: 'access_token',
+      client_id: env.GOOGLE_WEB_CLIENT_ID,
+      client_secret: env.GOOGLE_WEB_CLIENT_SECRET,
+    });
+  });
+
+  it("Google: an ID token for the device flow's client (aud) is refused at the browser callback: nothing linked", async () => {
+    const net = bed.net();
+    const { user, token, browserUrl } = await login(net, 'google');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.google.token(), providers.google.success({ nonce: location.searchParams.get('nonce') }));
+    const response = await callback('google', { code: '4/0Acode', state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(400);
+    expect(await linkOf(user.id, 'google')).toBeNull();
+    await runAlarm(user);
+    expect(titlesFor(net, token).at(-1)).toBe('Login failed');
   });
 
   it('an ID token with another nonce is refused: a 400 page, nothing linked, the message says the login failed', async () => {

@@ -193,7 +193,7 @@ describe('approval: who logged in, and nothing held afterwards', () => {
     expect(await linkOf(started.user.id, 'github')).toMatchObject({ subject: '583231', name: 'The Octocat' });
   });
 
-  it("Google: the ID token's sub and name; the access token is given back at once (RFC 7009)", async () => {
+  it("Google: the ID token's sub and name; the access token is given back at once (RFC 7009), as the device client", async () => {
     const net = bed.net();
     const started = await startLogin(net, 'google');
     net.script(providers.google.revoke(), () => new Response(null, { status: 200 }));
@@ -201,7 +201,7 @@ describe('approval: who logged in, and nothing held afterwards', () => {
     expect(titles).toEqual(['Log in with Google', 'Logged in as Ada Lovelace']);
     expect(await linkOf(started.user.id, 'google')).toMatchObject({ subject: '110248495921238986420', name: 'Ada Lovelace' });
     const [revoke] = net.to(providers.google.revoke());
-    expect(Object.fromEntries(revoke!.params)).toMatchObject({ token: ACCESS, token_type_hint: 'access_token' });
+    expect(Object.fromEntries(revoke!.params)).toEqual({ token: ACCESS, token_type_hint: 'access_token', client_id: env.GOOGLE_CLIENT_ID, client_secret: env.GOOGLE_CLIENT_SECRET });
   });
 
   it("Microsoft: the issuer is the token's own tenant (the templated discovery issuer filled in from tid)", async () => {

@@ -57,6 +57,7 @@ export const providers = {
     device: (): Responder => () =>
       json(200, { device_code: DEVICE, user_code: 'ABC-DEF-GHI', verification_url: 'https://www.google.com/device', expires_in: 1800, interval: 5 }),
     error: (status: number, error: string): Responder => () => json(status, { error, error_description: `${error} description` }),
+    /** The device flow's answer: the ID token is for the device client (`aud`). */
     success: (claims: Record<string, unknown> = {}): Responder => () =>
       json(200, {
         access_token: ACCESS,
@@ -75,6 +76,9 @@ export const providers = {
           ...claims,
         }),
       }),
+    /** The browser login's code exchange: the ID token is for the "Web application" client. */
+    webSuccess: (claims: Record<string, unknown> = {}): Responder =>
+      providers.google.success({ aud: env.GOOGLE_WEB_CLIENT_ID, azp: env.GOOGLE_WEB_CLIENT_ID, ...claims }),
   },
   microsoft: {
     discovery: () => `GET ${env.MICROSOFT_LOGIN_URL}/common/v2.0/.well-known/openid-configuration`,
