@@ -16,6 +16,7 @@ import { benchLogins, type LoginsResult } from './logins.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { bundleRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
 import { prepareVariant } from './variants.ts';
+import { cpuSplit } from './stats.ts';
 
 export interface BenchResults {
   startedAt: string;
@@ -139,6 +140,18 @@ async function main(): Promise<number> {
     const note = `${distinct(files.map((f) => f.machine.cpus))} cores, seed ${distinct(files.map((f) => f.options.seed))}, ${distinct(files.map((f) => f.startedAt.slice(0, 10)))}`;
     writeFileSync(options.chart!, loginsChartSvg(chartPointsFrom(runs), { note }));
     console.log(`chart: ${resolve(options.chart!)} (${runs.length} points)`);
+    return 0;
+  }
+  if (options.cpuSplitFrom) {
+    const runs = options.cpuSplitFrom.flatMap((path) => {
+      const earlier = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+      return [...(earlier.sweep ?? []), ...(earlier.logins ? [earlier.logins] : [])].map((r) => ({ path, logins: r.logins, polls: r.polls.total, cpuMs: r.workerCpuMs }));
+    });
+    for (const run of runs) {
+      console.log(`${run.path}: ${run.logins} logins, ${(run.polls / run.logins).toFixed(2)} polls per login, ${(run.cpuMs / run.polls).toFixed(2)} ms of Worker CPU per poll (all login work ÷ polls)`);
+    }
+    const split = cpuSplit(runs);
+    console.log(`Worker CPU: ${split.fixedMsPerLogin.toFixed(2)} ms per login (fixed) + ${split.marginalMsPerPoll.toFixed(2)} ms per poll (marginal)`);
     return 0;
   }
   if (options.tableFrom) {

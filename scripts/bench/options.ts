@@ -33,6 +33,8 @@ export interface BenchOptions {
   chart: string | undefined;
   /** Draw the picture from these earlier results' JSON instead of running anything (needs `chart`). */
   chartFrom: string[] | undefined;
+  /** Split the Worker's CPU into per login and per poll from these earlier runs' JSON, instead of running anything. */
+  cpuSplitFrom: string[] | undefined;
   /** strace the Worker during the logins and check the counted commits against the WAL fsyncs (slow). */
   fsyncCheck: boolean;
 }
@@ -58,6 +60,8 @@ export const USAGE = `npm run bench -- [options]
   --chart FILE.svg      draw approval-to-edit p50/p99 and CPU per poll against concurrent logins (with --sweep,
                         one point per count; with --chart-from, from earlier results)
   --chart-from A.json,B.json   draw --chart from earlier runs' JSON (single runs or sweeps); runs nothing
+  --cpu-split-from A.json,B.json   from earlier logins runs with different approval windows: the Worker's CPU
+                        per login (fixed) and per further poll (marginal), by least squares; runs nothing
   --fsync-check         strace the Worker's workerd during the logins and check the commits the instrumented
                         build counted against the fsyncs of the objects' SQLite WALs (slows the Worker: for
                         checking the counts, not for timings; needs strace)
@@ -97,6 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       sweep: { type: 'string' },
       chart: { type: 'string' },
       'chart-from': { type: 'string', multiple: true },
+      'cpu-split-from': { type: 'string', multiple: true },
       'fsync-check': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -127,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     chart: values.chart,
     fsyncCheck: values['fsync-check'] ?? false,
     chartFrom: values['chart-from']?.flatMap((value) => value.split(',')).map((path) => path.trim()).filter(Boolean),
+    cpuSplitFrom: values['cpu-split-from']?.flatMap((value) => value.split(',')).map((path) => path.trim()).filter(Boolean),
   };
   if (options.fsyncCheck && !options.instrumented) throw new Error('--fsync-check checks the instrumented build\'s counts: leave out --no-instrumented');
   if (options.chartFrom && !options.chart) throw new Error('--chart-from needs --chart FILE.svg to write to');

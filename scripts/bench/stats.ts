@@ -49,3 +49,29 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+export interface CpuSplit {
+  /** CPU per login that does not depend on how long the person takes: /login, device code, edits, /me, D1. */
+  fixedMsPerLogin: number;
+  /** CPU each further poll adds. */
+  marginalMsPerPoll: number;
+}
+
+/**
+ * Splits the Worker's CPU into a fixed part per login and a part per poll, by least squares over runs that differ
+ * in polls per login (cpuMs = fixed × logins + marginal × polls). Needs two runs whose polls per login differ.
+ */
+export function cpuSplit(runs: ReadonlyArray<{ logins: number; polls: number; cpuMs: number }>): CpuSplit {
+  // Normal equations of the 2-parameter fit without intercept.
+  let ll = 0, lp = 0, pp = 0, lc = 0, pc = 0;
+  for (const { logins, polls, cpuMs } of runs) {
+    ll += logins * logins;
+    lp += logins * polls;
+    pp += polls * polls;
+    lc += logins * cpuMs;
+    pc += polls * cpuMs;
+  }
+  const determinant = ll * pp - lp * lp;
+  if (runs.length < 2 || Math.abs(determinant) < 1e-9 * ll * pp) throw new Error('the CPU split needs at least two runs with different polls per login');
+  return { fixedMsPerLogin: (lc * pp - pc * lp) / determinant, marginalMsPerPoll: (pc * ll - lc * lp) / determinant };
+}

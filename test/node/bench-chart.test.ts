@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { chartPointsFrom, loginsChartSvg, type ChartPoint } from '../../scripts/bench/chart.ts';
 import { costPerLogin, PRICES } from '../../scripts/bench/cost.ts';
+import { cpuSplit } from '../../scripts/bench/stats.ts';
 import type { MeterSnapshot } from '../../scripts/bench/instrumented-worker/meter.ts';
 import type { LoginsResult } from '../../scripts/bench/logins.ts';
 
@@ -159,5 +160,22 @@ describe('the cost per login', () => {
     expect(d.workerCpu).toBeCloseTo(0.5);
     expect(d.total).toBeCloseTo(1.8 + 0.8 + 40 + 0.03 + 3 + 0.001 + 0.3 + 0.5);
     expect(cost.prices).toBe(PRICES);
+  });
+});
+
+describe('the CPU split (fixed per login, marginal per poll)', () => {
+  it('recovers the two costs exactly from runs that differ in polls per login', () => {
+    // 10 ms per login and 1.2 ms per poll, at 1.9 and 11.8 polls per login.
+    const runs = [
+      { logins: 1000, polls: 1900, cpuMs: 1000 * 10 + 1900 * 1.2 },
+      { logins: 1000, polls: 11800, cpuMs: 1000 * 10 + 11800 * 1.2 },
+    ];
+    const split = cpuSplit(runs);
+    expect(split.fixedMsPerLogin).toBeCloseTo(10, 9);
+    expect(split.marginalMsPerPoll).toBeCloseTo(1.2, 9);
+  });
+
+  it('refuses runs that cannot separate the two (the same polls per login)', () => {
+    expect(() => cpuSplit([{ logins: 100, polls: 700, cpuMs: 2000 }, { logins: 200, polls: 1400, cpuMs: 4100 }])).toThrow(/different polls per login/);
   });
 });
