@@ -74,7 +74,7 @@ export function interactionRows(result: InteractionsResult): Row[] {
       verdict: verdict(result.cpuRatios['bot PING / verify-only'].median <= result.budgetRatio),
     },
     {
-      figure: 'CPU/interaction, bot /ping ÷ verify-only',
+      figure: 'CPU/interaction, bot /ping ÷ verify-only /ping (the same body)',
       value: group('bot /ping / verify-only'),
       budget: `≤ ${result.budgetRatio}x`,
       verdict: verdict(result.cpuRatios['bot /ping / verify-only'].median <= result.budgetRatio),
