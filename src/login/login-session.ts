@@ -479,10 +479,14 @@ export class LoginSession extends DurableObject<Env> {
     const result = await pushRoleConnection(this.env, push.discordUserId);
     const retryAfter = result.kind === 'retry' ? result.afterMs : undefined;
     if (result.kind === 'failed' || result.kind === 'retry') console.warn(`Linked Roles push: ${result.kind} (${result.reason})`);
-    const state = pushAttempted(this.#memory!, retryAfter, Date.now());
-    // The last link is gone and the push is done (or given up): the bot forgets the user's Discord grant.
-    if (push.forget && !state.push) await forgetDiscordGrant(this.env, push.discordUserId);
-    this.#save(state);
+    // The last link is gone and the push is done (or given up): the bot forgets the user's Discord grant, unless
+    // the user has linked again meanwhile (a /login right after the /logout).
+    const settled = !pushAttempted(this.#memory!, push, retryAfter, Date.now()).push;
+    if (push.forget && settled && (await findLinks(this.env.DB, push.discordUserId)).length === 0) {
+      await forgetDiscordGrant(this.env, push.discordUserId);
+    }
+    // From memory as it is now: a push requested while this one was in flight stays owed.
+    this.#save(pushAttempted(this.#memory!, push, retryAfter, Date.now()));
   }
 
   async #edit(applicationId: string, interactionToken: string, message: DiscordMessage): Promise<EditResult> {

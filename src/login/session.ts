@@ -173,8 +173,11 @@ export interface LogoutJob {
  */
 export interface RoleConnectionPush {
   discordUserId: string;
+  /** Which request this is: a push attempted while a newer one was requested must not clear the newer one. */
+  seq?: number;
   attempts: number;
   notBefore?: number;
+  /** A /logout removed the last link: forget the Discord grant after the push (if still no link by then). */
   forget?: boolean;
 }
 
@@ -549,13 +552,17 @@ export function logoutDone(state: State, jobId: string, message: DiscordMessage)
 
 /** The user's links changed: their Linked Roles are owed a push (one pending push covers every change). */
 export function pushRequested(state: State, discordUserId: string, forget = false): State {
-  return { ...state, push: { discordUserId, attempts: 0, ...(forget || state.push?.forget ? { forget: true } : {}) } };
+  const seq = (state.push?.seq ?? 0) + 1;
+  return { ...state, push: { discordUserId, seq, attempts: 0, ...(forget || state.push?.forget ? { forget: true } : {}) } };
 }
 
-/** The push was made, or failed for good: nothing more is owed. `retryAfterMs`: try again then (bounded). */
-export function pushAttempted(state: State, retryAfterMs: number | undefined, now: number): State {
+/**
+ * The push `attempted` was made, or failed for good: nothing more is owed. `retryAfterMs`: try again then
+ * (bounded). A newer request made while it was in flight stays owed: what was pushed may predate its change.
+ */
+export function pushAttempted(state: State, attempted: RoleConnectionPush, retryAfterMs: number | undefined, now: number): State {
   const push = state.push;
-  if (!push) return state;
+  if (!push || push.seq !== attempted.seq) return state;
   if (retryAfterMs === undefined || push.attempts + 1 >= MAX_PUSH_ATTEMPTS) {
     const { push: _done, ...rest } = state;
     return rest;

@@ -21,6 +21,8 @@ import {
   MAX_POLL_FAILURES,
   nextStep,
   pollAnswered,
+  pushAttempted,
+  pushRequested,
   resumed,
   MAX_PROFILE_TRIES,
   profileFetchFailed,
@@ -413,5 +415,21 @@ describe('login state machine: a final edit replaced while in flight', () => {
     const afterOldAnswer = finalEditDone(erased, sent.id, sent.revision, { kind: 'ok' }, T0 + 7_000);
     expect(afterOldAnswer.outbox.map((e) => [e.kind, e.message.content, e.revision])).toEqual([['erased', 'erased', 1]]);
     expectNothingOwed(finalEditDone(afterOldAnswer, sent.id, 1, { kind: 'ok' }, T0 + 7_100));
+  });
+});
+
+describe('Linked Roles pushes', () => {
+  it('a push requested while another is in flight stays owed when the earlier one completes', () => {
+    const first = pushRequested(emptyState(), 'u1');
+    const inFlight = first.push!;
+    const newer = pushRequested(first, 'u1');
+    expect(pushAttempted(newer, inFlight, undefined, T0).push).toEqual(newer.push);
+    // The newer one, once attempted, is done.
+    expect(pushAttempted(newer, newer.push!, undefined, T0).push).toBeUndefined();
+  });
+
+  it('a retry keeps the request and counts the attempt', () => {
+    const state = pushRequested(emptyState(), 'u1');
+    expect(pushAttempted(state, state.push!, 30_000, T0).push).toMatchObject({ attempts: 1, notBefore: T0 + 30_000, seq: state.push!.seq });
   });
 });
