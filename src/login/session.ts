@@ -238,6 +238,8 @@ export type Step =
   | { kind: 'idle' };
 
 const tokenUsableUntil = (startedAt: number) => startedAt + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
+/** Time left for the final edit of a login that ends because its interaction token is running out. */
+export const FINAL_EDIT_MARGIN_MS = 30_000;
 
 const emptyStats = (): LoginStats => ({ polls: 0, slowDowns: 0, transientFailures: 0, discordEdits: 0, discordRetries: 0 });
 
@@ -348,7 +350,9 @@ export function deviceCodeIssued(state: State, sessionId: string, device: Issued
       verificationUri: device.verificationUri,
       ...(device.verificationUriComplete ? { verificationUriComplete: device.verificationUriComplete } : {}),
       issuedAt: now,
-      expiresAt: now + device.expiresInSeconds * 1000,
+      // A code that outlives the interaction token (Google's 30 minutes) ends, and says so, while the message can
+      // still be edited: the message shows this time, and "Code expired" is sent at it.
+      expiresAt: Math.min(now + device.expiresInSeconds * 1000, tokenUsableUntil(session.startedAt) - FINAL_EDIT_MARGIN_MS),
       intervalMs: device.intervalSeconds * 1000,
     },
     failures: 0,

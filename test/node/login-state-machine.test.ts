@@ -6,6 +6,7 @@ import {
   deviceCodeFailed,
   deviceCodeIssued,
   emptyState,
+  FINAL_EDIT_MARGIN_MS,
   accountErased,
   finalEditDone,
   isEmpty,
@@ -334,12 +335,24 @@ describe('login state machine: Discord edits and deadlines', () => {
     expectNothingOwed(finalEditDone(declined, 's1', 0, { kind: 'token-gone' }, T0 + 60_000));
   });
 
+  it('a code that outlives the interaction token ends as "expired" while the message can still say so', () => {
+    const deadline = T0 + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
+    const slow: IssuedDeviceCode = { ...device, expiresInSeconds: 1800 };
+    const issuedSlow = deviceCodeIssued(started(), 's1', slow, T0 + 1_000);
+    expect(issuedSlow.current!.device!.expiresAt).toBe(deadline - FINAL_EDIT_MARGIN_MS);
+    let state = codeShown(issuedSlow, 's1', { kind: 'ok' }, T0 + 1_100);
+    state = pollAnswered(state, 's1', { kind: 'pending' }, deadline - FINAL_EDIT_MARGIN_MS - 1_000, render);
+    const ended = advance(state, deadline - FINAL_EDIT_MARGIN_MS, render);
+    expect(ended.current).toBeUndefined();
+    expect(ended.outbox).toEqual([expect.objectContaining({ message: { content: 'expired' } })]);
+    expect(stepAt(ended, deadline - FINAL_EDIT_MARGIN_MS)).toMatchObject({ kind: 'final-edit' });
+  });
+
   it('a login ends, without further edits, when its interaction token is about to expire', () => {
     const deadline = T0 + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
-    const slow: IssuedDeviceCode = { ...device, expiresInSeconds: 3600 };
-    let state = codeShown(deviceCodeIssued(started(), 's1', slow, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
-    state = pollAnswered(state, 's1', { kind: 'pending' }, deadline - 1_000, render);
-    expect(stepAt(state, deadline - 10)).toEqual({ kind: 'sleep', until: deadline });
+    // Approved, but who logged in is still being read when the token runs out: nothing more can be said.
+    let state = codeShown(deviceCodeIssued(started(), 's1', { ...device, expiresInSeconds: 3600 }, T0 + 1_000), 's1', { kind: 'ok' }, T0 + 1_100);
+    state = pollAnswered(state, 's1', { kind: 'authorized' }, deadline - 40_000, render);
     expectNothingOwed(advance(state, deadline, render));
   });
 
