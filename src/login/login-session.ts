@@ -41,6 +41,7 @@ import {
   loginAllowedAt,
   loginReportLine,
   loginSucceeded,
+  MAX_PROFILE_TRIES,
   logoutDone,
   logoutRequested,
   logoutUnlinked,
@@ -91,6 +92,20 @@ export type BrowserCallbackResult =
   /** `refused`: the provider said no to this code (a 4xx); `failed`: an outage, or this side's settings or storage. */
   | { kind: 'declined' | 'refused' | 'failed' }
   | { kind: Exclude<BrowserCheck, 'ok'> };
+
+/**
+ * Who logged in, for a browser that is waiting on the answer: a transient failure is tried again at once, up to
+ * the device path's number of tries (which spaces them out on alarms instead).
+ */
+async function identifyNow(provider: Provider, grant: Grant): Promise<Identity> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await provider.identify(grant);
+    } catch (error) {
+      if (attempt >= MAX_PROFILE_TRIES || (error instanceof ProviderError && !error.transient)) throw error;
+    }
+  }
+}
 
 /** RFC 6749 §4.1.2.1: the authorization server's own trouble, as opposed to a refusal of this request. */
 const TRANSIENT_AUTHORIZATION_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
@@ -262,17 +277,20 @@ export class LoginSession extends DurableObject<Env> {
       return { kind: error && !TRANSIENT_AUTHORIZATION_ERRORS.has(error) ? 'refused' : 'failed' };
     }
     let identity: Identity;
+    let grant: Grant | undefined;
     try {
-      const grant = await provider.browser.exchange({
+      grant = await provider.browser.exchange({
         params,
         redirectUri: callbackUrl(site.value.publicBaseUrl, providerId),
         state: stateValue,
         codeVerifier: started.codeVerifier,
         nonce: started.nonce,
       });
-      identity = await provider.identify(grant);
+      identity = await identifyNow(provider, grant);
       await provider.release(grant);
     } catch (exchangeError) {
+      // A token we hold but could not use is still given back (release never throws).
+      if (grant) await provider.release(grant);
       console.error(`browser login failed (${providerId}): ${describe(exchangeError)}`);
       this.#commit(browserFailed(this.#memory!, session.id, conclusionMessage), Date.now());
       return { kind: exchangeError instanceof ProviderError && !exchangeError.transient ? 'refused' : 'failed' };

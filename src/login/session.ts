@@ -483,7 +483,9 @@ export function browserCallbackCheck(state: State, stateHash: string, cookieHash
   // This login's browser attempt is live, but this is not its state (a damaged or forged one).
   if (started.stateHash !== stateHash) return 'invalid-state';
   if (cookieHash === undefined || started.cookieHash !== cookieHash) return 'invalid';
-  if (state.current!.browser!.consumed || state.current!.authorizedAt !== undefined) return 'used';
+  if (state.current!.browser!.consumed) return 'used';
+  // The device code was approved first: that path won.
+  if (state.current!.authorizedAt !== undefined) return 'finished';
   return 'ok';
 }
 
@@ -522,6 +524,9 @@ export function cancelled(state: State, sessionId: string): State {
  */
 export function resumed(state: State, now: number): State {
   const session = state.current;
+  // A browser's code was being exchanged when the object went down: the answer went with it, so the identity
+  // step (finding no token) ends the login with a "try again" rather than leaving it waiting for nothing.
+  if (session?.browser?.consumed && session.authorizedAt === undefined) return { ...state, current: { ...session, authorizedAt: now } };
   if (!session?.device || session.authorizedAt !== undefined) return state;
   return { ...state, current: { ...session, lastPollAt: Math.max(session.lastPollAt ?? 0, now) } };
 }

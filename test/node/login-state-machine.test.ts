@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   advance,
+  browserCallbackAccepted,
+  browserStarted,
   cancelled,
   codeShown,
   deviceCodeFailed,
@@ -137,6 +139,14 @@ describe('login state machine: polling', () => {
     expect(resumed(started(), T0 + 5_000)).toEqual(started());
     const approved = pollAnswered(polling(), 's1', { kind: 'authorized' }, T0 + 6_000, render);
     expect(resumed(approved, T0 + 7_000)).toBe(approved);
+  });
+
+  it("a restart while the browser's code was being exchanged: the identity step runs (and, with no token, ends the login)", () => {
+    let state = startLogin(emptyState(), { sessionId: 's1', browserTicket: 'ticket', provider: 'facebook', providerName: 'Facebook', providerColor: 0, discordUserId: 'u1', applicationId: 'a', interactionToken: 't', locale: 'en' }, T0, render);
+    state = browserStarted(state, 's1', 'facebook', { stateHash: 'h', cookieHash: 'c', codeVerifier: 'v', nonce: 'n', startedAt: T0 + 1_000 });
+    state = browserCallbackAccepted(state, 's1', T0 + 2_000);
+    expect(stepAt(state, T0 + 3_000).kind).not.toBe('identify');
+    expect(stepAt(resumed(state, T0 + 3_000), T0 + 3_000)).toMatchObject({ kind: 'identify' });
   });
 
   it('pending: polls again one interval after the answer arrived', () => {

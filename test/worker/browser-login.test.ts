@@ -16,6 +16,7 @@ import { ACCESS, providers, serveMetadata } from '../support/worker/providers.ts
 
 const bed = useLoginTestbed();
 const EXCHANGE = 'POST graph:/oauth/access_token';
+const GITHUB_GRANT = () => `DELETE ${env.GITHUB_API_URL}/applications/${env.GITHUB_CLIENT_ID}/grant`;
 
 beforeEach(async () => {
   await clearDatabase();
@@ -285,6 +286,33 @@ describe('GET /auth/<provider>/callback', () => {
     expect(await linkOf(user.id)).toBeNull();
     await runAlarm(user);
     expect(titlesFor(net, token).at(-1)).toBe('Login failed');
+  });
+
+  it('GitHub: who logged in is read again at once after a transient failure, then linked', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net, 'github');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.github.token(), providers.github.success());
+    net.script(providers.github.user(), () => json(503, { message: 'Service unavailable' }), providers.github.profile());
+    net.always(GITHUB_GRANT(), () => new Response(null, { status: 204 }));
+    const response = await callback('github', { code: 'gh-code', state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(200);
+    expect(net.to(providers.github.user())).toHaveLength(2);
+    expect(await linkOf(user.id, 'github')).toMatchObject({ subject: '583231' });
+    expect(net.to(GITHUB_GRANT())).toHaveLength(1);
+  });
+
+  it('GitHub: a token whose owner cannot be read is still given back, and nothing is linked', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net, 'github');
+    const { location, cookie } = await start(browserUrl);
+    net.script(providers.github.token(), providers.github.success());
+    net.always(providers.github.user(), () => json(401, { message: 'Bad credentials' }));
+    net.always(GITHUB_GRANT(), () => new Response(null, { status: 204 }));
+    const response = await callback('github', { code: 'gh-code', state: location.searchParams.get('state')! }, cookie);
+    expect(response.status).toBe(400);
+    expect(await linkOf(user.id, 'github')).toBeNull();
+    expect(net.to(GITHUB_GRANT())).toHaveLength(1);
   });
 
   it('the provider down at the exchange (a 5xx): a 502 page, nothing linked, the message says the login failed', async () => {
