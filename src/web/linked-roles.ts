@@ -69,12 +69,17 @@ export async function startLinkedRoles(request: Request, env: Env): Promise<Resp
 async function checkCallback(request: Request, env: Env, t: Translator, settings: LinkedRolesSettings): Promise<string | Response> {
   const query = new URL(request.url).searchParams;
   const error = query.get('error');
-  if (error === 'access_denied') return refused(t, settings, t.t('roles.cancelled.title'), t.t('roles.cancelled.text'));
-  if (error !== null) return refused(t, settings, t.t('roles.refused.title'), htmlText(t.t('roles.refused.text'), { error: html`<code>${error.slice(0, 100)}</code>` }));
   const state = query.get('state');
   const code = query.get('code');
-  if (!state || !code) return refused(t, settings, t.t('roles.incomplete.title'), t.t('roles.incomplete.text'));
-  if (state !== cookieValue(request)) return refused(t, settings, t.t('roles.wrongBrowser.title'), t.t('roles.wrongBrowser.text'));
+  // An answer that is not for this browser's authorization (say, a link someone else made) must not end it: these
+  // pages leave the cookie alone.
+  if (!state || state !== cookieValue(request)) {
+    const [title, text] = state ? (['roles.wrongBrowser.title', 'roles.wrongBrowser.text'] as const) : (['roles.incomplete.title', 'roles.incomplete.text'] as const);
+    return htmlPage(400, t.t(title), html`<p>${t.t(text)}</p>${again(t)}`, NO_STORE, t.locale);
+  }
+  if (error === 'access_denied') return refused(t, settings, t.t('roles.cancelled.title'), t.t('roles.cancelled.text'));
+  if (error !== null) return refused(t, settings, t.t('roles.refused.title'), htmlText(t.t('roles.refused.text'), { error: html`<code>${error.slice(0, 100)}</code>` }));
+  if (!code) return refused(t, settings, t.t('roles.incomplete.title'), t.t('roles.incomplete.text'));
   const now = Date.now();
   const checked = await verifyState(settings.keys.current, state, now);
   if (!checked.ok) {

@@ -164,26 +164,34 @@ describe('the callback, when all is well', () => {
 });
 
 describe('the callback refuses bad input: 400, nothing stored, nothing sent to Discord', () => {
-  async function expectRefused(response: Response, title: string) {
+  /** `keepsCookie`: an answer that is not this browser's must not end the authorization this browser has going. */
+  async function expectRefused(response: Response, title: string, { keepsCookie = false } = {}) {
     expect(response.status).toBe(400);
     const page = await response.text();
     expect(page).toContain(`<title>${title}</title>`);
     expect(page).toContain('open Linked Roles from the server');
     expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
-    expect(response.headers.get('set-cookie')).toMatch(/^linked_roles_state=; Max-Age=0;/);
+    if (keepsCookie) expect(response.headers.get('set-cookie')).toBeNull();
+    else expect(response.headers.get('set-cookie')).toMatch(/^linked_roles_state=; Max-Age=0;/);
     expect(bed.net().requests).toEqual([]);
     await expectNothingStoredOrPushed();
   }
 
   it('a missing cookie (another browser, cookies blocked)', async () => {
     const { state } = await startedFlow();
-    await expectRefused(await callback({ code: CODE, state }), 'Not the browser that started');
+    await expectRefused(await callback({ code: CODE, state }), 'Not the browser that started', { keepsCookie: true });
   });
 
   it("a state that is not this browser's (an attacker's link: their state, the victim's cookie)", async () => {
     const mine = await startedFlow();
     const theirs = await startedFlow();
-    await expectRefused(await callback({ code: CODE, state: theirs.state }, mine.cookie), 'Not the browser that started');
+    await expectRefused(await callback({ code: CODE, state: theirs.state }, mine.cookie), 'Not the browser that started', { keepsCookie: true });
+  });
+
+  it("an error answer without this browser's state (a link someone made) leaves its authorization going", async () => {
+    const { cookie } = await startedFlow();
+    await expectRefused(await callback({ error: 'access_denied' }, cookie), 'This link is incomplete', { keepsCookie: true });
+    await expectRefused(await callback({ error: 'access_denied', state: 'someone-elses' }, cookie), 'Not the browser that started', { keepsCookie: true });
   });
 
   it('a forged state, even with a matching cookie: not signed by the bot', async () => {
@@ -242,7 +250,7 @@ describe('the callback refuses bad input: 400, nothing stored, nothing sent to D
   it('no code, or no state', async () => {
     const { state, cookie } = await startedFlow();
     await expectRefused(await callback({ state }, cookie), 'This link is incomplete');
-    await expectRefused(await callback({ code: CODE }, cookie), 'This link is incomplete');
+    await expectRefused(await callback({ code: CODE }, cookie), 'This link is incomplete', { keepsCookie: true });
   });
 });
 
