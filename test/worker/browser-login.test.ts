@@ -253,6 +253,13 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
     await start(browserUrl, user);
   });
 
+  it('other methods: 405 with Allow', async () => {
+    const put = await exports.default.fetch('https://bot.example/auth/facebook/start', { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect((await exports.default.fetch('https://bot.example/auth/facebook/callback', { method: 'POST' })).headers.get('allow')).toBe('GET');
+  });
+
   it('only a small urlencoded form: another content type is a 415, a large body a 400; the ticket stays good', async () => {
     const { browserUrl } = await login(bed.net());
     const path = startPath(browserUrl);
