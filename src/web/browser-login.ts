@@ -12,7 +12,7 @@
  */
 import { isLoopback, siteSetting } from '../config.ts';
 import type { Env } from '../env.ts';
-import { html, htmlPage, htmlText, type Html } from '../html.ts';
+import { html, htmlPage, htmlText, PAGE_CSP, type Html } from '../html.ts';
 import { readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
 import type { Translator } from '../i18n/catalog.ts';
 import { pageTranslator } from '../i18n/locales.ts';
@@ -54,15 +54,21 @@ function pagesIn(t: Translator) {
      * Asks before the ticket is spent. Referrer-Policy same-origin, not no-referrer: under no-referrer a browser
      * sends `Origin: null` with the form, which a cross-site page can send too. No form-action in the CSP: it
      * would apply to the redirects after the submission, which go to the provider and then wherever it sends on.
+     * Never in another site's frame (a page could make the button be clicked unseen), except on loopback, where
+     * the playground shows it in its phone.
      */
-    confirm: (provider: Provider, action: string, ticket: string, user: Html) =>
+    confirm: (provider: Provider, action: string, ticket: string, user: Html, framable: boolean) =>
       htmlPage(
         200,
         t.t('page.confirm.title'),
         html`<p>${htmlText(t.t('page.confirm.text'), { provider: provider.name, user })}</p>
 <p>${t.t('page.confirm.warning')}</p>
 <form method="post" action="${action}"><input type="hidden" name="t" value="${ticket}"><button type="submit">${t.t('page.confirm.button', { provider: provider.name })}</button></form>`,
-        { ...NO_STORE, 'referrer-policy': 'same-origin' },
+        {
+          ...NO_STORE,
+          'referrer-policy': 'same-origin',
+          ...(framable ? {} : { 'content-security-policy': `${PAGE_CSP}; frame-ancestors 'none'`, 'x-frame-options': 'DENY' }),
+        },
         t.locale,
       ),
     wrongBrowser: () => page(400, t.t('page.wrongBrowser.title'), t.t('page.wrongBrowser.text')),
@@ -131,7 +137,8 @@ export async function browserLoginConfirm(request: Request, env: Env, providerId
   if (!session || !ticket) return pages.badLink();
   const checked = await session.browserTicket(ticket, provider.id);
   if (checked.kind !== 'ok') return ticketRefused(pages, checked.kind);
-  return pages.confirm(provider, `${site.value.publicBaseUrl}/auth/${provider.id}/start`, ticket, discordAccount(checked));
+  const { publicBaseUrl } = site.value;
+  return pages.confirm(provider, `${publicBaseUrl}/auth/${provider.id}/start`, ticket, discordAccount(checked), isLoopback(publicBaseUrl));
 }
 
 /** The form's ticket, or why there is none: only a small urlencoded form is read. */

@@ -236,6 +236,7 @@ async function startInBrowser(c: ProviderCase): Promise<Started> {
 
   const browser = new Browser(worker.url);
   const confirmation = await browser.get(startUrl.href);
+  // On loopback (as here) the page may be framed: the playground shows it in its phone.
   expectWorkerPage(confirmation, 200, 'Check before you continue', 'same-origin');
   expect(confirmation.text).toContain(`Link your ${c.name} account to the Discord account <strong>@${user.username}</strong>`);
   expect(confirmation.setCookies).toEqual([]);

@@ -131,7 +131,9 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
     expect(page.text).toContain('<button type="submit">Continue with GitHub</button>');
     expect(page).toMatchObject({ action: 'https://bot.example/auth/github/start', ticket: ticketOf(browserUrl) });
     expect(Object.fromEntries(page.headers)).toMatchObject({
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      // No other site may frame it and have the button clicked unseen.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
       // A browser sends `Origin: null` with a form under no-referrer; same-origin keeps the real Origin.
       'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
