@@ -31,6 +31,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/** Every page's CSP: nothing loads but the inline style. */
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
 const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1c1e21}h1{font-size:1.5rem}code{background:#f0f2f5;padding:0 .25em}';
 
 /** A whole page in the language `lang`: no scripts, no external assets, and a CSP that would block them anyway. */
@@ -53,7 +56,7 @@ ${body}
     status,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      'content-security-policy': PAGE_CSP,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'content-language': lang,

@@ -1,8 +1,8 @@
 /**
  * The Worker's entry: routes only. Discord's requests enter at POST /interactions; Facebook's deauthorize and
  * data-deletion callbacks at POST /facebook/*; people read /privacy and the deletion status page, sign in with a
- * provider in the browser at /auth/<provider>/start and /callback, and connect Linked Roles at /linked-roles
- * (Discord's Linked Roles Verification URL) and its callback.
+ * provider in the browser at /auth/<provider>/start (a confirmation page, then its form) and /callback, and
+ * connect Linked Roles at /linked-roles (Discord's Linked Roles Verification URL) and its callback.
  */
 import { Router, type IRequest } from 'itty-router';
 import { handleInteractionRequest } from './discord/interactions.ts';
@@ -10,7 +10,7 @@ import type { Env } from './env.ts';
 import { textResponse } from './http.ts';
 import { handleDataDeletion, handleDeauthorize } from './privacy/facebook-callbacks.ts';
 import { deletionStatusPage, privacyPage } from './privacy/pages.ts';
-import { browserLoginCallback, browserLoginStart } from './web/browser-login.ts';
+import { browserLoginCallback, browserLoginConfirm, browserLoginStart } from './web/browser-login.ts';
 import { linkedRolesCallback, startLinkedRoles } from './web/linked-roles.ts';
 
 export { LoginSession } from './login/login-session.ts';
@@ -37,9 +37,10 @@ const router = Router<IRequest, Args, Response>({ catch: onError })
   .all('/facebook/deletion', methodNotAllowed('GET'))
   .get('/privacy', (request, env) => privacyPage(request, env))
   .all('/privacy', methodNotAllowed('GET'))
-  .get('/auth/:provider/start', (request, env) => browserLoginStart(request, env, request.params.provider!))
+  .get('/auth/:provider/start', (request, env) => browserLoginConfirm(request, env, request.params.provider!))
+  .post('/auth/:provider/start', (request, env) => browserLoginStart(request, env, request.params.provider!))
   .get('/auth/:provider/callback', (request, env) => browserLoginCallback(request, env, request.params.provider!))
-  .all('/auth/:provider/start', methodNotAllowed('GET'))
+  .all('/auth/:provider/start', methodNotAllowed('GET, POST'))
   .all('/auth/:provider/callback', methodNotAllowed('GET'))
   .get('/linked-roles', (request, env) => startLinkedRoles(request, env))
   .all('/linked-roles', methodNotAllowed('GET'))

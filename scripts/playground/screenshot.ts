@@ -2,8 +2,8 @@
  * npm run screenshot: docs/playground.png, the README's picture of the playground after a login. Starts its
  * own playground (on a free port) and does what a person would in headless Chromium: Server Settings (the
  * Verified role and its Linked Roles requirement), Linked Roles (Discord's consent in the phone, Authorize),
- * /login, the message's "Sign in with Facebook in the browser", Continue as Alice Example; then captures the
- * logged-in state, with the requirement met.
+ * /login, the message's "Sign in with Facebook in the browser", the Worker's "Continue with Facebook", Continue
+ * as Alice Example; then captures the logged-in state, with the requirement met.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -30,6 +30,7 @@ try {
   await page.getByLabel('Message #playground').fill('/login');
   await page.getByLabel('Message #playground').press('Enter');
   await page.getByRole('link', { name: /^Sign in with Facebook in the browser/ }).click();
+  await phone.getByRole('button', { name: 'Continue with Facebook', exact: true }).click();
   await phone.getByRole('radio', { name: 'Alice Example' }).check();
   await phone.getByRole('button', { name: 'Continue' }).click();
   await phone.getByRole('heading', { name: 'Signed in as Alice Example' }).waitFor();

@@ -12,7 +12,7 @@ const Snowflake = v.pipe(v.string(), v.regex(/^\d{17,20}$/));
 /** Interaction tokens are long URL-safe strings; anything else must never reach a URL path. */
 const Token = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{20,500}$/));
 const Locale = v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/)));
-const User = v.looseObject({ id: Snowflake });
+const User = v.looseObject({ id: Snowflake, username: v.optional(v.string()), global_name: v.nullish(v.string()) });
 
 const Envelope = {
   id: Snowflake,
@@ -55,6 +55,8 @@ export interface InteractionBase {
   token: string;
   /** The Discord user who caused it (`member.user` in a server, `user` elsewhere). */
   userId: string;
+  /** Their names, for the browser login's confirmation page (shown escaped; bounded here). */
+  userName: { username: string; globalName: string | undefined } | undefined;
   /** The user's client language, and the server's (Discord locale codes). */
   locale: string | undefined;
   guildLocale: string | undefined;
@@ -94,13 +96,14 @@ export type ParsedInteraction =
 type Parsed = v.InferOutput<typeof Schema>;
 
 function base(raw: Exclude<Parsed, { type: 1 }>): InteractionBase | undefined {
-  const userId = raw.member?.user.id ?? raw.user?.id;
-  if (!userId) return undefined;
+  const user = raw.member?.user ?? raw.user;
+  if (!user) return undefined;
   return {
     id: raw.id,
     applicationId: raw.application_id,
     token: raw.token,
-    userId,
+    userId: user.id,
+    userName: user.username ? { username: user.username.slice(0, 64), globalName: user.global_name?.slice(0, 64) || undefined } : undefined,
     locale: raw.locale,
     guildLocale: raw.guild_locale,
   };

@@ -47,6 +47,7 @@ export const login: CommandHandler = async (interaction, { env }) => {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
     discordUserId: interaction.userId,
+    discordUser: interaction.userName,
     locale: localeFromDiscord(interaction.locale, interaction.guildLocale),
   });
   switch (result.kind) {

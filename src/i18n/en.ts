@@ -110,6 +110,12 @@ export const en = {
   'page.signedIn.title': 'Signed in as {name}',
   'page.signedIn.text': 'Your Discord account is now linked to the {provider} account {name}.',
   'page.signedIn.close': 'You can close this tab and go back to Discord.',
+  'page.confirm.title': 'Check before you continue',
+  'page.confirm.text': 'Link your {provider} account to the Discord account {user}?',
+  'page.confirm.warning': 'Continue only if you started this yourself in Discord; otherwise close this page.',
+  'page.confirm.button': 'Continue with {provider}',
+  'page.crossSite.title': 'Not sent from this site',
+  'page.crossSite.text': "This sign-in was not sent from this site's own page, so nothing was done. To link an account, run /login in Discord.",
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Linked Roles are not set up on this bot yet; the operator can see why in the Worker logs.',

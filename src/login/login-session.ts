@@ -54,6 +54,7 @@ import {
   resumed,
   startLogin,
   type BrowserCheck,
+  type DiscordUserName,
   type EditResult,
   type FinalEdit,
   type LogoutJob,
@@ -84,6 +85,8 @@ export type StartLoginRequest = Omit<StartLogin, 'sessionId' | 'providerName' | 
 export type StartResult = { kind: 'started' } | { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'provider-unavailable' };
 export type CancelResult = 'cancelled' | 'not-owner' | 'not-active';
 export type LogoutRequest = Omit<LogoutJob, 'id' | 'startedAt' | 'unlinked'>;
+/** Whose login a browser ticket would start: the confirmation page names the Discord user. */
+export type BrowserTicketResult = { kind: 'ok'; discordUserId: string; discordUser: DiscordUserName | undefined } | { kind: Exclude<BrowserCheck, 'ok'> };
 export type BrowserStartResult =
   | { kind: 'ok'; state: string; cookie: string; codeChallenge: string; nonce: string }
   | { kind: Exclude<BrowserCheck, 'ok'> };
@@ -212,7 +215,7 @@ export class LoginSession extends DurableObject<Env> {
    * A login started from a web page (Linked Roles, for a user with no link yet): no Discord message, only the
    * browser path, for any provider with a browser login. Returns the ticket for the page's buttons.
    */
-  async startWebLogin(discordUserId: string, locale: string): Promise<{ kind: 'started'; ticket: string } | { kind: 'in-progress' | 'unavailable' }> {
+  async startWebLogin(discordUserId: string, locale: string, discordUser?: DiscordUserName): Promise<{ kind: 'started'; ticket: string } | { kind: 'in-progress' | 'unavailable' }> {
     const now = Date.now();
     const state = await this.#state();
     // A /login running in Discord is never replaced from a web page: its code stays good, and its success pushes
@@ -224,7 +227,7 @@ export class LoginSession extends DurableObject<Env> {
     const ticket = `${this.ctx.id.toString()}.${randomToken()}`;
     const next = startLogin(
       state,
-      { sessionId: randomToken(), origin: 'web', browserTicket: ticket, provider: provider.id, providerName: provider.name, providerColor: provider.color, discordUserId, applicationId: '', interactionToken: '', locale },
+      { sessionId: randomToken(), origin: 'web', browserTicket: ticket, provider: provider.id, providerName: provider.name, providerColor: provider.color, discordUserId, discordUser, applicationId: '', interactionToken: '', locale },
       now,
       conclusionMessage,
     );
@@ -232,9 +235,17 @@ export class LoginSession extends DurableObject<Env> {
     return { kind: 'started', ticket };
   }
 
+  /** The "in the browser" button was opened: whether its ticket is good, and for whom, without spending it. */
+  async browserTicket(ticket: string, providerId: ProviderId): Promise<BrowserTicketResult> {
+    const state = await this.#state();
+    const check = browserTicketCheck(state, ticket, providerId);
+    if (check !== 'ok') return { kind: check };
+    return { kind: 'ok', discordUserId: state.current!.discordUserId, discordUser: state.current!.discordUser };
+  }
+
   /**
-   * The "in the browser" button was opened: checks the ticket (single use), makes the state, the cookie that binds
-   * this browser, the PKCE verifier and the nonce, and keeps what the callback must match.
+   * The user confirmed on the page the ticket opened: checks the ticket (single use), makes the state, the cookie
+   * that binds this browser, the PKCE verifier and the nonce, and keeps what the callback must match.
    */
   async browserStart(ticket: string, providerId: ProviderId): Promise<BrowserStartResult> {
     const check = browserTicketCheck(await this.#state(), ticket, providerId);

@@ -86,6 +86,8 @@ export interface Session {
   providerName: string;
   providerColor: number;
   discordUserId: string;
+  /** Who the user is in Discord, for the browser login's confirmation page (absent in logins stored before). */
+  discordUser?: DiscordUserName;
   applicationId: string;
   interactionToken: string;
   locale: string;
@@ -281,6 +283,12 @@ function updateCurrent(state: State, sessionId: string, change: (session: Sessio
 // ---------------------------------------------------------------------------------------------------------------
 // Events
 
+/** A Discord user's names as Discord gave them: `username` is unique, `globalName` is whatever they chose. */
+export interface DiscordUserName {
+  username: string;
+  globalName?: string | undefined;
+}
+
 export interface StartLogin {
   sessionId: string;
   /** The browser button's ticket, when the provider has a browser login and the site is set up. */
@@ -290,6 +298,7 @@ export interface StartLogin {
   providerName: string;
   providerColor: number;
   discordUserId: string;
+  discordUser?: DiscordUserName;
   applicationId: string;
   interactionToken: string;
   locale: string;
@@ -320,6 +329,7 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
       providerName: start.providerName,
       providerColor: start.providerColor,
       discordUserId: start.discordUserId,
+      ...(start.discordUser ? { discordUser: start.discordUser } : {}),
       applicationId: start.applicationId,
       interactionToken: start.interactionToken,
       locale: start.locale,

@@ -125,7 +125,7 @@ export async function linkedRolesCallback(request: Request, env: Env): Promise<R
   }
   // A user with no link yet may finish in this browser: a login of their own, begun here, for the buttons.
   const noLinkYet = pushed.kind === 'pushed' && !pushed.connection.metadata[LINKED_SINCE_KEY];
-  const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, t.locale) : undefined;
+  const web = noLinkYet ? await loginSession(env, user.id).startWebLogin(user.id, t.locale, { username: user.username, globalName: user.globalName }) : undefined;
   return resultPage(t, env, settings, user, pushed, web);
 }
 

@@ -2,12 +2,14 @@
  * The browser login (authorization code grant with PKCE) end to end: the real Worker under `wrangler dev` (one
  * for the file, PUBLIC_BASE_URL = its own URL) against the Discord stand-in and every provider stand-in, each
  * with `{worker}/auth/<provider>/callback` registered (oidc-provider for `oidc`). For each provider: /login →
- * the code message's "in the browser" button → /auth/<provider>/start (302 to the provider with the exact
- * redirect_uri, state, PKCE S256, nonce for OpenID providers; the login cookie) → the person approves on the
+ * the code message's "in the browser" button → /auth/<provider>/start (a page naming the Discord account; its
+ * form POSTs back and gets the 302 to the provider with the exact redirect_uri, state, PKCE S256, nonce for
+ * OpenID providers, and the login cookie) → the person approves on the
  * stand-in's page → the callback on the Worker with the cookie → "Signed in as" → the message says "Logged in
  * as" → /whoami lists the link → the device code is never polled again. Then what goes wrong or is attacked:
  * a decline, a callback twice at once and replayed, a callback from another browser, a used code spliced into
- * a new login, the device path or Cancel winning first, the button opened twice, an account linked elsewhere,
+ * a new login, the device path or Cancel winning first, the button opened twice, the form posted from another
+ * site, an account linked elsewhere,
  * oidc-provider's real PKCE and nonce checks (tampered code_challenge, nonce, state), and last a wrangler dev
  * crash between start and callback.
  *
@@ -210,9 +212,17 @@ interface Started {
   state: string;
 }
 
+/** The confirmation page's form: where it posts and the ticket it carries. */
+function formOf(page: Page): { action: string; ticket: string } {
+  const form = /<form method="post" action="([^"]+)"><input type="hidden" name="t" value="([^"]+)">/.exec(page.text);
+  expect(form, page.text.slice(0, 300)).not.toBeNull();
+  return { action: form![1]!, ticket: form![2]! };
+}
+
 /**
  * `/login provider:<id>` for a new user, then the browser button, opened in a new browser: checks everything the
- * start page promises (one redirect, to the configured provider only, with the exact parameters; the cookie).
+ * start page promises (it names the user's Discord account and spends nothing; its form: one redirect, to the
+ * configured provider only, with the exact parameters; the cookie).
  */
 async function startInBrowser(c: ProviderCase): Promise<Started> {
   const user = newUser();
@@ -225,7 +235,14 @@ async function startInBrowser(c: ProviderCase): Promise<Started> {
   expect(linkOf(message), 'the device link stays the first link button').not.toBe(startUrl.href);
 
   const browser = new Browser(worker.url);
-  const start = await browser.get(startUrl.href);
+  const confirmation = await browser.get(startUrl.href);
+  // On loopback (as here) the page may be framed: the playground shows it in its phone.
+  expectWorkerPage(confirmation, 200, 'Check before you continue', 'same-origin');
+  expect(confirmation.text).toContain(`Link your ${c.name} account to the Discord account <strong>@${user.username}</strong>`);
+  expect(confirmation.setCookies).toEqual([]);
+  const form = formOf(confirmation);
+  expect(form).toEqual({ action: `${worker.url}/auth/${c.id}/start`, ticket: startUrl.searchParams.get('t') });
+  const start = await browser.post(form.action, { t: form.ticket });
   expect(start.status).toBe(302);
   expect(start.headers.get('referrer-policy')).toBe('no-referrer');
   expect(start.headers.get('cache-control')).toBe('no-store');
@@ -259,12 +276,12 @@ function expectCallback(c: ProviderCase, location: string, state: string): URL {
   return url;
 }
 
-/** A page of the Worker's: strict CSP, no referrer, not cached. */
-function expectWorkerPage(page: Page, status: number, title: string): void {
+/** A page of the Worker's: strict CSP, no referrer (the confirmation page: only to the site itself), not cached. */
+function expectWorkerPage(page: Page, status: number, title: string, referrerPolicy = 'no-referrer'): void {
   expect(page.status, page.text.slice(0, 300)).toBe(status);
   expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
   expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
-  expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(page.headers.get('referrer-policy')).toBe(referrerPolicy);
   expect(page.headers.get('cache-control')).toBe('no-store');
   expect(page.text).toContain(`<h1>${title}</h1>`);
 }
@@ -484,16 +501,35 @@ describe.concurrent('browser login through wrangler dev, against every provider 
     expect(lines[0]).toContain(`**Google**: **${person}** (id \`${google.account(person).sub}\`)`);
   });
 
-  it('GitHub: the button opened twice at once: one browser goes to GitHub, the other gets a 4xx page', async () => {
+  it('GitHub: the button opened and confirmed twice at once: one browser goes to GitHub, the other gets a 4xx page', async () => {
     const c = caseOf('github');
     const { messageId, message } = await loginShowingCode(discord, newUser(), c.name, c.id);
     const url = buttonsOf(message).find((b) => b.label === `Sign in with ${c.name} in the browser`)!.url!;
-    const pages = await Promise.all([new Browser(worker.url).get(url), new Browser(worker.url).get(url)]);
+    const browsers = [new Browser(worker.url), new Browser(worker.url)];
+    const forms = (await Promise.all(browsers.map((b) => b.get(url)))).map(formOf);
+    const pages = await Promise.all(browsers.map((b, i) => b.post(forms[i]!.action, { t: forms[i]!.ticket })));
     const statuses = pages.map((page) => page.status).sort();
     expect(statuses[0]).toBe(302);
     expect(statuses[1]).toBe(400);
     expect(pages.find((page) => page.status === 400)!.text).toContain('<h1>This link was already used</h1>');
     expect(titleOf(discord.message(messageId))).toBe('Log in with GitHub');
+  });
+
+  it("GitHub: the button's link sent to someone else: a form on another site cannot skip the page, nothing is spent", async () => {
+    const c = caseOf('github');
+    const sender = newUser();
+    const { messageId, message } = await loginShowingCode(discord, sender, c.name, c.id);
+    const url = buttonsOf(message).find((b) => b.label === `Sign in with ${c.name} in the browser`)!.url!;
+    const reader = new Browser(worker.url);
+    // The page says whose Discord account it would be: the reader can see it is not theirs.
+    expect((await reader.get(url)).text).toContain(`<strong>@${sender.username}</strong>`);
+    const { action, ticket } = formOf(await reader.get(url));
+    const forged = await reader.post(action, { t: ticket }, { from: 'https://evil.example' });
+    expectWorkerPage(forged, 403, 'Not sent from this site');
+    expect(reader.cookie(COOKIE)).toBeUndefined();
+    expect(titleOf(discord.message(messageId))).toBe('Log in with GitHub');
+    // The sender's own confirmation still works.
+    expect((await new Browser(worker.url).post(action, { t: ticket })).status).toBe(302);
   });
 
   describe('oidc-provider really checks PKCE and the Worker really checks the nonce and the state', () => {

@@ -5,8 +5,9 @@
  *   message and "Logged in as" exactly as the Worker's catalogs say (computed here, never written out);
  * - Server Settings › Roles -> Linked Roles -> Discord's consent in the phone -> "now link an account" -> /login
  *   in the channel -> approve on Facebook -> the role's requirement shows as met, with no reload;
- * - /login -> "Sign in with Facebook in the browser" -> approve on Facebook's dialog -> the Worker's callback
- *   page, and the channel says "Logged in as" within a second of it; the device code is not polled afterwards.
+ * - /login -> "Sign in with Facebook in the browser" -> the Worker's page naming the Discord account, "Continue
+ *   with Facebook" -> approve on Facebook's dialog -> the Worker's callback page, and the channel says "Logged in
+ *   as" within a second of it; the device code is not polled afterwards.
  * Each journey acts as its own person (`?as=`): the Worker lets one person start 3 logins a minute.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -151,7 +152,7 @@ describe('the playground in a browser: languages, Linked Roles, the browser logi
     }
   });
 
-  it('/login -> "Sign in with Facebook in the browser" -> approve: "Logged in as" within 1 s of the callback, and no poll after it', async () => {
+  it('/login -> "Sign in with Facebook in the browser" -> confirm -> approve: "Logged in as" within 1 s of the callback, and no poll after it', async () => {
     const page = await pageAs('bea');
     const en = translatorFor('en');
     try {
@@ -180,6 +181,12 @@ describe('the playground in a browser: languages, Linked Roles, the browser logi
 
       await signIn.click();
       const frame = phone(page);
+      // The Worker asks first, naming the Discord account the sign-in is for; its button sends the browser on.
+      await frame.getByRole('heading', { name: en.t('page.confirm.title') }).waitFor();
+      expect(await frame.locator('p').first().innerHTML()).toBe(
+        en.t('page.confirm.text', { provider: 'Facebook', user: '<strong>@bea</strong>' }),
+      );
+      await frame.getByRole('button', { name: en.t('page.confirm.button', { provider: 'Facebook' }), exact: true }).click();
       // Facebook's login dialog (www.facebook.com), in the phone: the Worker sent the browser there.
       await frame.getByRole('heading', { name: /^Log in to / }).waitFor();
       await frame.getByRole('radio', { name: 'Alice Example' }).check();

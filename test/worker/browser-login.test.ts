@@ -1,7 +1,8 @@
 /**
- * The browser login next to the device code: the code message's second button, GET /auth/<provider>/start
- * (single-use ticket, cookie binding the browser, PKCE S256, state, nonce, exact redirect URI, no open
- * redirect) and GET /auth/<provider>/callback (state and cookie checked, code exchanged, account linked, the
+ * The browser login next to the device code: the code message's second button, GET /auth/<provider>/start (a
+ * page naming the Discord account the sign-in is for; the ticket is not spent), its form POST /auth/<provider>/start
+ * (same-origin only; single-use ticket, cookie binding the browser, PKCE S256, state, nonce, exact redirect URI, no
+ * open redirect) and GET /auth/<provider>/callback (state and cookie checked, code exchanged, account linked, the
  * Discord message edited at once, the device code no longer polled), and every bad input answered with a 4xx
  * page that links nothing and edits nothing.
  */
@@ -38,8 +39,7 @@ interface Login {
 }
 
 /** `/login provider:<id>`: the code message, and its "in the browser" button's URL. */
-async function login(net: FakeNetwork, provider: ProviderId = 'facebook'): Promise<Login> {
-  const user = freshUser(provider);
+async function login(net: FakeNetwork, provider: ProviderId = 'facebook', user: TestUser = freshUser(provider)): Promise<Login> {
   const interaction = commandInteraction('login', user, { options: { provider } });
   await postInteraction(interaction);
   net.script(deviceRoute(provider), deviceAnswer(provider));
@@ -52,14 +52,52 @@ async function login(net: FakeNetwork, provider: ProviderId = 'facebook'): Promi
 
 const get = (url: string, headers: Record<string, string> = {}) => exports.default.fetch(url, { headers, redirect: 'manual' });
 
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+/** What a browser sends with the confirmation page's form: the site's own Origin. */
+const SAME_ORIGIN = { ...FORM, origin: 'https://bot.example', 'sec-fetch-site': 'same-origin' };
+
+/** The button's URL without its query: where the page's form posts. */
+const startPath = (url: string) => url.split('?')[0]!;
+const ticketOf = (url: string) => new URL(url).searchParams.get('t')!;
+
+const post = (url: string, body: BodyInit, headers: Record<string, string> = SAME_ORIGIN) =>
+  exports.default.fetch(url, { method: 'POST', body, headers, redirect: 'manual' });
+
+interface Confirmation {
+  status: number;
+  text: string;
+  headers: Headers;
+  /** The form's action and its hidden ticket. */
+  action: string | undefined;
+  ticket: string | undefined;
+}
+
+/** GET of the button's URL: the confirmation page, and what its form would send. */
+async function confirmation(url: string, headers: Record<string, string> = {}): Promise<Confirmation> {
+  const response = await get(url, headers);
+  const text = await response.text();
+  const form = /<form method="post" action="([^"]*)"><input type="hidden" name="t" value="([^"]*)">/.exec(text);
+  return { status: response.status, text, headers: response.headers, action: form?.[1], ticket: form?.[2] };
+}
+
 interface Started {
   location: URL;
   cookie: string;
   setCookie: string;
 }
 
-async function start(url: string): Promise<Started> {
-  const response = await get(url);
+/**
+ * A person opens the button and confirms: the page names their Discord account and leaves the ticket unspent
+ * (opening it again shows the same page); its form (POST, same origin) sends the browser to the provider.
+ */
+async function start(url: string, user?: TestUser): Promise<Started> {
+  const page = await confirmation(url);
+  expect(page.status).toBe(200);
+  if (user) expect(page.text).toContain(`<strong>@${user.username}</strong>`);
+  expect(page.action).toBe(startPath(url));
+  expect(page.ticket).toBe(ticketOf(url));
+  expect((await confirmation(url)).status).toBe(200);
+  const response = await post(page.action!, new URLSearchParams({ t: page.ticket! }));
   expect(response.status).toBe(302);
   const setCookie = response.headers.get('set-cookie')!;
   return { location: new URL(response.headers.get('location')!), cookie: setCookie.split(';')[0]!, setCookie };
@@ -82,10 +120,67 @@ describe('the code message offers the browser login', () => {
   });
 });
 
-describe('GET /auth/<provider>/start', () => {
+describe('GET /auth/<provider>/start: the confirmation page', () => {
+  it('names the Discord account the sign-in is for, asks, and posts the ticket back to the same path; nothing is spent', async () => {
+    const net = bed.net();
+    const user: TestUser = { ...freshUser('github'), globalName: 'Ada' };
+    const { browserUrl } = await login(net, 'github', user);
+    const page = await confirmation(browserUrl);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`Link your GitHub account to the Discord account <strong>@${user.username}</strong> (Ada)?`);
+    expect(page.text).toContain('Continue only if you started this yourself in Discord; otherwise close this page.');
+    expect(page.text).toContain('<button type="submit">Continue with GitHub</button>');
+    expect(page).toMatchObject({ action: 'https://bot.example/auth/github/start', ticket: ticketOf(browserUrl) });
+    expect(Object.fromEntries(page.headers)).toMatchObject({
+      // No other site may frame it and have the button clicked unseen.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      // A browser sends `Origin: null` with a form under no-referrer; same-origin keeps the real Origin.
+      'referrer-policy': 'same-origin',
+      'cache-control': 'no-store',
+      'content-language': 'en',
+    });
+    expect(page.headers.get('set-cookie')).toBeNull();
+    // Opening it again shows the same page: the ticket is spent only by the form.
+    expect((await confirmation(browserUrl)).ticket).toBe(page.ticket);
+    expect(net.to(providers.github.token())).toHaveLength(0);
+  });
+
+  it("in the browser's language", async () => {
+    const user = freshUser('facebook');
+    const { browserUrl } = await login(bed.net(), 'facebook', user);
+    const page = await confirmation(browserUrl, { 'accept-language': 'de-DE,de;q=0.9' });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`Dein Facebook-Konto mit dem Discord-Konto <strong>@${user.username}</strong> verknüpfen?`);
+    expect(page.text).toContain('Weiter mit Facebook');
+    expect(page.headers.get('content-language')).toBe('de');
+  });
+
+  it("escapes the Discord user's names", async () => {
+    const user: TestUser = { ...freshUser('evil'), globalName: '<img src=x onerror=alert(1)>"&\'' };
+    const { browserUrl } = await login(bed.net(), 'facebook', user);
+    const page = await confirmation(browserUrl);
+    expect(page.text).toContain(`<strong>@${user.username}</strong> (&lt;img src=x onerror=alert(1)&gt;&quot;&amp;&#39;)`);
+    expect(page.text).not.toContain('<img');
+  });
+
+  it('a used ticket is a 400, a finished login a 409, a damaged ticket or another provider a 400', async () => {
+    const net = bed.net();
+    const { user, browserUrl } = await login(net);
+    await start(browserUrl, user);
+    expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 400, text: expect.stringContaining('already used') });
+    const next = await login(net, 'facebook', user);
+    expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 409, text: expect.stringContaining('already finished') });
+    expect((await get(next.browserUrl.replace(/t=[0-9a-f]{4}/, 't=zzzz'))).status).toBe(400);
+    expect((await get(next.browserUrl.replace('/facebook/', '/github/'))).status).toBe(400);
+    expect((await confirmation(next.browserUrl)).status).toBe(200);
+  });
+});
+
+describe('POST /auth/<provider>/start: the confirmed start', () => {
   it('Facebook: 302 to the dialog with the exact redirect URI, state, PKCE S256; a cookie binding this browser', async () => {
-    const { browserUrl } = await login(bed.net());
-    const { location, setCookie } = await start(browserUrl);
+    const { user, browserUrl } = await login(bed.net());
+    const { location, setCookie } = await start(browserUrl, user);
     expect(`${location.origin}${location.pathname}`).toBe('https://www.facebook.com/v25.0/dialog/oauth');
     expect(Object.fromEntries(location.searchParams)).toEqual({
       client_id: env.FACEBOOK_APP_ID,
@@ -126,20 +221,60 @@ describe('GET /auth/<provider>/start', () => {
 
   it('the ticket works once: a second start is refused, and so are a damaged ticket and another provider', async () => {
     const { browserUrl } = await login(bed.net());
+    const path = startPath(browserUrl);
+    const ticket = ticketOf(browserUrl);
     await start(browserUrl);
+    expect(await pageOf(await post(path, new URLSearchParams({ t: ticket })))).toMatchObject({ status: 400, text: expect.stringContaining('already used'), referrer: 'no-referrer' });
     expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 400, text: expect.stringContaining('already used'), referrer: 'no-referrer' });
-    expect((await get(browserUrl.replace(/t=[0-9a-f]{4}/, 't=zzzz'))).status).toBe(400);
-    expect((await get(browserUrl.replace('/facebook/', '/github/'))).status).toBe(400);
+    expect((await post(path, new URLSearchParams({ t: `zzzz${ticket.slice(4)}` }))).status).toBe(400);
+    expect((await post(path.replace('/facebook/', '/github/'), new URLSearchParams({ t: ticket }))).status).toBe(400);
+    expect((await post(path, new URLSearchParams({})))).toMatchObject({ status: 400 });
+    expect((await post(path, new URLSearchParams({ t: `${'0'.repeat(64)}.AAAAAAAAAAAAAAAAAAAAAA` }))).status).toBe(400);
     expect((await get('https://bot.example/auth/facebook/start')).status).toBe(400);
     expect((await get(`https://bot.example/auth/facebook/start?t=${'0'.repeat(64)}.AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(400);
   });
 
   it('a provider the bot does not offer in the browser is a 404; the redirect target is always the configured provider', async () => {
     expect((await get('https://bot.example/auth/evil/start?t=x')).status).toBe(404);
+    expect((await post('https://bot.example/auth/evil/start', new URLSearchParams({ t: 'x' }))).status).toBe(404);
     const { browserUrl } = await login(bed.net());
     const { location } = await start(`${browserUrl}&redirect_uri=https://evil.example/`);
     expect(location.origin).toBe('https://www.facebook.com');
     expect(location.searchParams.get('redirect_uri')).toBe('https://bot.example/auth/facebook/callback');
+  });
+
+  it.each([
+    ['a form on another site (its Origin)', { ...FORM, origin: 'https://evil.example' }],
+    ['a form whose Origin is hidden (null: a sandboxed or no-referrer page)', { ...FORM, origin: 'null' }],
+    ['another scheme or port of the same host', { ...FORM, origin: 'http://bot.example' }],
+    ['a cross-site fetch without Origin (Sec-Fetch-Site)', { ...FORM, 'sec-fetch-site': 'cross-site' }],
+  ])('%s: a 403 page, and the ticket stays good for its owner', async (_what, headers) => {
+    const { user, browserUrl } = await login(bed.net());
+    const response = await post(startPath(browserUrl), new URLSearchParams({ t: ticketOf(browserUrl) }), headers);
+    expect(await pageOf(response)).toMatchObject({ status: 403, text: expect.stringContaining('not sent from this site'), csp: expect.stringContaining("default-src 'none'") });
+    expect(response.headers.get('set-cookie')).toBeNull();
+    await start(browserUrl, user);
+  });
+
+  it('other methods: 405 with Allow', async () => {
+    const put = await exports.default.fetch('https://bot.example/auth/facebook/start', { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect((await exports.default.fetch('https://bot.example/auth/facebook/callback', { method: 'POST' })).headers.get('allow')).toBe('GET');
+  });
+
+  it('only a small urlencoded form: another content type is a 415, a large body a 400; the ticket stays good', async () => {
+    const { browserUrl } = await login(bed.net());
+    const path = startPath(browserUrl);
+    const ticket = ticketOf(browserUrl);
+    const origin = { origin: 'https://bot.example' };
+    expect((await post(path, JSON.stringify({ t: ticket }), { ...origin, 'content-type': 'application/json' })).status).toBe(415);
+    expect((await post(path, `t=${ticket}`, { ...origin, 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post(path, new URLSearchParams({ t: ticket, pad: 'x'.repeat(2_000) }))).status).toBe(400);
+    // A browser's form, charset parameter and all, without Sec-Fetch-Site (older browsers) is fine.
+    const response = await post(path, `t=${encodeURIComponent(ticket)}`, { ...origin, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' });
+    expect(response.status).toBe(302);
+    expect(await confirmation(browserUrl)).toMatchObject({ status: 400 });
   });
 });
 
@@ -147,7 +282,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('Facebook: exchanges the code with the verifier of the challenge, links, edits the message at once, and stops polling the device code', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net);
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(EXCHANGE, () => json(200, { access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: 5183944 }));
     net.script(ROUTES.me, facebook.profile);
     const response = await callback('facebook', { code: 'AQDcode', state: location.searchParams.get('state')! }, cookie);
@@ -178,7 +313,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('while the code is being exchanged, the device code is not polled (the alarm due meanwhile skips the poll)', async () => {
     const net = bed.net();
     const { user, browserUrl } = await login(net);
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     const exchange = held();
     net.script(EXCHANGE, exchange.responder);
     net.script(ROUTES.me, facebook.profile);
@@ -195,7 +330,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('an OpenID provider: code, verifier and redirect URI at the token endpoint, the nonce checked in the ID token', async () => {
     const net = bed.net();
     const { user, browserUrl } = await login(net, 'oidc');
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(providers.oidc.token(), providers.oidc.success({ nonce: location.searchParams.get('nonce'), name: 'Ada Lovelace' }));
     net.always(providers.oidc.revoke(), () => new Response(null, { status: 200 }));
     const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')!, iss: env.OIDC_ISSUER! }, cookie);
@@ -214,7 +349,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('Google: the code exchanged and the token given back as the "Web application" client; the ID token is for it', async () => {
     const net = bed.net();
     const { user, browserUrl } = await login(net, 'google');
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), providers.google.webSuccess({ nonce: location.searchParams.get('nonce') }));
     net.script(providers.google.revoke(), () => new Response(null, { status: 200 }));
     const response = await callback('google', { code: '4/0Acode', state: location.searchParams.get('state')!, scope: 'openid email profile' }, cookie);
@@ -243,7 +378,7 @@ describe('GET /auth/<provider>/callback', () => {
   it("Google: an ID token for the device flow's client (aud) is refused at the browser callback: nothing linked", async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net, 'google');
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), providers.google.success({ nonce: location.searchParams.get('nonce') }));
     const response = await callback('google', { code: '4/0Acode', state: location.searchParams.get('state')! }, cookie);
     expect(response.status).toBe(400);
@@ -255,7 +390,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('an ID token with another nonce is refused: a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net, 'oidc');
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(providers.oidc.token(), providers.oidc.success({ nonce: 'another-nonce', name: 'Ada' }));
     const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')! }, cookie);
     expect(response.status).toBe(400);
@@ -267,7 +402,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('error=access_denied: a 400 page, nothing linked, and the message says declined', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net);
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     const state = location.searchParams.get('state')!;
     const response = await callback('facebook', { error: 'access_denied', error_code: '200', error_reason: 'user_denied', state }, cookie);
     expect(await pageOf(response)).toMatchObject({ status: 400, text: expect.stringContaining('declined') });
@@ -279,7 +414,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('a code the provider refuses to exchange (used): a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net);
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(EXCHANGE, () => json(400, { error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 } }));
     const response = await callback('facebook', { code: 'used', state: location.searchParams.get('state')! }, cookie);
     expect(await pageOf(response)).toMatchObject({ status: 400, text: expect.stringContaining('Login failed') });
@@ -318,7 +453,7 @@ describe('GET /auth/<provider>/callback', () => {
   it('the provider down at the exchange (a 5xx): a 502 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await login(net, 'google');
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), () => json(503, { error: 'temporarily_unavailable' }));
     const response = await callback('google', { code: 'g-code', state: location.searchParams.get('state')! }, cookie);
     expect(await pageOf(response)).toMatchObject({ status: 502, text: expect.stringContaining('Login failed') });
@@ -333,7 +468,7 @@ describe('GET /auth/<provider>/callback', () => {
   ] as const)('error=%s at the callback: a %i page, nothing linked', async (error, status) => {
     const net = bed.net();
     const { user, browserUrl } = await login(net);
-    const { location, cookie } = await start(browserUrl);
+    const { location, cookie } = await start(browserUrl, user);
     const response = await callback('facebook', { error, state: location.searchParams.get('state')! }, cookie);
     expect(response.status).toBe(status);
     expect(await linkOf(user.id)).toBeNull();
@@ -343,7 +478,7 @@ describe('GET /auth/<provider>/callback', () => {
   async function startedLogin() {
     const net = bed.net();
     const login_ = await login(net);
-    const started = await start(login_.browserUrl);
+    const started = await start(login_.browserUrl, login_.user);
     return { net, ...login_, state: started.location.searchParams.get('state')!, cookie: started.cookie };
   }
 

@@ -124,8 +124,12 @@ describe('the Linked Roles page, for a member with no link yet', () => {
       ['microsoft', 'Microsoft'],
       ['oidc', 'Example SSO'],
     ]);
-    // Continue with Facebook, in this browser.
-    const start = await fetchManual(buttons[0]![1]!.replace(/&amp;/g, '&'));
+    // Continue with Facebook, in this browser: the page names the Discord account, its form starts.
+    const confirmation = await fetchManual(buttons[0]![1]!.replace(/&amp;/g, '&'));
+    const confirmationText = await confirmation.text();
+    expect(confirmation.status).toBe(200);
+    expect(confirmationText).toContain('Link your Facebook account to the Discord account <strong>@alice</strong> (Alice &lt;Liddell&gt;)?');
+    const start = await postForm(confirmationText);
     expect(start.status).toBe(302);
     const location = new URL(start.headers.get('location')!);
     const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
@@ -184,11 +188,16 @@ describe('the Linked Roles page, for a member with no link yet', () => {
     net.script(R.me, meAnswer());
     const text = await (await callback({ code: 'discord-code', state: flow.state }, flow.cookie)).text();
     const button = /href="(https:\/\/bot\.example\/auth\/oidc\/start\?t=[^"]+)"/.exec(text)![1]!.replace(/&amp;/g, '&');
+    const confirmation = await fetchManual(button);
+    expect(confirmation.status).toBe(200);
+    const form = await confirmation.text();
     net.script(providers.oidc.discovery(), () => json(503, { error: 'unavailable' }));
-    const failed = await fetchManual(button);
+    const failed = await postForm(form);
     expect(failed.status).toBe(502);
     expect(failed.headers.get('set-cookie')).toBeNull();
-    const again = await fetchManual(button);
+    // The ticket survived: the page still asks, and its form now starts.
+    expect((await fetchManual(button)).status).toBe(200);
+    const again = await postForm(form);
     expect(again.status).toBe(302);
     expect(new URL(again.headers.get('location')!).searchParams.get('client_id')).toBe(env.OIDC_CLIENT_ID);
     expect(net.to(providers.oidc.discovery())).toHaveLength(2);
@@ -198,4 +207,16 @@ describe('the Linked Roles page, for a member with no link yet', () => {
 async function fetchManual(url: string, cookie?: string) {
   const { exports } = await import('cloudflare:workers');
   return exports.default.fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+}
+
+/** Submits the confirmation page's form as a browser does: urlencoded, with the site's Origin. */
+async function postForm(page: string) {
+  const [, action, ticket] = /<form method="post" action="([^"]+)"><input type="hidden" name="t" value="([^"]+)">/.exec(page)!;
+  const { exports } = await import('cloudflare:workers');
+  return exports.default.fetch(action!, {
+    method: 'POST',
+    body: new URLSearchParams({ t: ticket! }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://bot.example' },
+    redirect: 'manual',
+  });
 }

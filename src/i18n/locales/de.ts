@@ -111,6 +111,12 @@ export const de = catalog({
   'page.signedIn.title': 'Angemeldet als {name}',
   'page.signedIn.text': 'Dein Discord-Konto ist jetzt mit dem {provider}-Konto {name} verknüpft.',
   'page.signedIn.close': 'Du kannst diesen Tab schließen und zu Discord zurückkehren.',
+  'page.confirm.title': 'Prüfe, bevor du weitermachst',
+  'page.confirm.text': 'Dein {provider}-Konto mit dem Discord-Konto {user} verknüpfen?',
+  'page.confirm.warning': 'Mach nur weiter, wenn du das selbst in Discord gestartet hast; sonst schließe diese Seite.',
+  'page.confirm.button': 'Weiter mit {provider}',
+  'page.crossSite.title': 'Nicht von dieser Website gesendet',
+  'page.crossSite.text': 'Diese Anmeldung wurde nicht von der eigenen Seite dieser Website gesendet, daher wurde nichts getan. Um ein Konto zu verknüpfen, führe /anmelden in Discord aus.',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Verknüpfte Rollen sind für diesen Bot noch nicht eingerichtet; der Betreiber sieht den Grund in den Worker-Logs.',

@@ -112,6 +112,12 @@ export const es = catalog({
   'page.signedIn.title': 'Sesión iniciada como {name}',
   'page.signedIn.text': 'Tu cuenta de Discord ahora está vinculada a la cuenta de {provider} {name}.',
   'page.signedIn.close': 'Puedes cerrar esta pestaña y volver a Discord.',
+  'page.confirm.title': 'Comprueba antes de continuar',
+  'page.confirm.text': '¿Vincular tu cuenta de {provider} a la cuenta de Discord {user}?',
+  'page.confirm.warning': 'Continúa solo si iniciaste esto tú en Discord; si no, cierra esta página.',
+  'page.confirm.button': 'Continuar con {provider}',
+  'page.crossSite.title': 'No se envió desde este sitio',
+  'page.crossSite.text': 'Este inicio de sesión no se envió desde la propia página de este sitio, así que no se hizo nada. Para vincular una cuenta, usa /vincular en Discord.',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Linked Roles aún no está configurado en este bot; el operador puede ver por qué en los registros del Worker.',

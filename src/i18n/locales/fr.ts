@@ -112,6 +112,12 @@ export const fr = catalog({
   'page.signedIn.title': 'Connexion réussie : {name}',
   'page.signedIn.text': 'Ton compte Discord est maintenant lié au compte {provider} {name}.',
   'page.signedIn.close': 'Tu peux fermer cet onglet et retourner sur Discord.',
+  'page.confirm.title': 'Vérifie avant de continuer',
+  'page.confirm.text': 'Lier ton compte {provider} au compte Discord {user} ?',
+  'page.confirm.warning': 'Continue seulement si tu as lancé cela toi-même dans Discord ; sinon, ferme cette page.',
+  'page.confirm.button': 'Continuer avec {provider}',
+  'page.crossSite.title': 'Pas envoyé depuis ce site',
+  'page.crossSite.text': "Cette connexion n'a pas été envoyée depuis la page de ce site, donc rien n'a été fait. Pour lier un compte, lance /connexion dans Discord.",
 
   // Web pages: Linked Roles.
   'roles.notSetUp': "Linked Roles n'est pas encore configuré sur ce bot ; l'opérateur peut voir pourquoi dans les journaux du Worker.",

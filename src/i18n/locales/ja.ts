@@ -112,6 +112,12 @@ export const ja = catalog({
   'page.signedIn.title': '{name} としてサインインしました',
   'page.signedIn.text': 'Discord アカウントが {provider} アカウント {name} と連携されました。',
   'page.signedIn.close': 'このタブを閉じて Discord に戻ってかまいません。',
+  'page.confirm.title': '続ける前に確認してください',
+  'page.confirm.text': '{provider} アカウントを Discord アカウント {user} と連携しますか?',
+  'page.confirm.warning': 'Discord でご自身が開始した場合にのみ続けてください。そうでない場合は、このページを閉じてください。',
+  'page.confirm.button': '{provider} で続ける',
+  'page.crossSite.title': 'このサイトから送信されていません',
+  'page.crossSite.text': 'このサインインはこのサイト自身のページから送信されなかったため、何も行われていません。アカウントを連携するには、Discord で /ログイン を実行してください。',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'このボットでは Linked Roles がまだ設定されていません。理由はオペレーターが Worker のログで確認できます。',

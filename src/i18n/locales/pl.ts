@@ -124,6 +124,12 @@ export const pl = catalog({
   'page.signedIn.title': 'Zalogowano jako {name}',
   'page.signedIn.text': 'Twoje konto Discord jest teraz połączone z kontem {provider} {name}.',
   'page.signedIn.close': 'Możesz zamknąć tę kartę i wrócić na Discorda.',
+  'page.confirm.title': 'Sprawdź, zanim przejdziesz dalej',
+  'page.confirm.text': 'Połączyć twoje konto {provider} z kontem Discord {user}?',
+  'page.confirm.warning': 'Kontynuuj tylko wtedy, gdy to logowanie zostało rozpoczęte przez ciebie na Discordzie; w przeciwnym razie zamknij tę stronę.',
+  'page.confirm.button': 'Kontynuuj przez {provider}',
+  'page.crossSite.title': 'Nie wysłano z tej strony',
+  'page.crossSite.text': 'To logowanie nie zostało wysłane z własnej strony tej witryny, więc nic nie zrobiono. Aby połączyć konto, wpisz /zaloguj na Discordzie.',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Linked Roles nie są jeszcze skonfigurowane w tym bocie; operator może sprawdzić przyczynę w logach Workera.',

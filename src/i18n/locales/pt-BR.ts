@@ -113,6 +113,12 @@ export const ptBR = catalog({
   'page.signedIn.title': 'Conectado como {name}',
   'page.signedIn.text': 'Sua conta do Discord agora está vinculada à conta {provider} {name}.',
   'page.signedIn.close': 'Você pode fechar esta aba e voltar ao Discord.',
+  'page.confirm.title': 'Confira antes de continuar',
+  'page.confirm.text': 'Vincular sua conta {provider} à conta do Discord {user}?',
+  'page.confirm.warning': 'Continue só se foi você quem começou isto no Discord; caso contrário, feche esta página.',
+  'page.confirm.button': 'Continuar com {provider}',
+  'page.crossSite.title': 'Não enviado por este site',
+  'page.crossSite.text': 'Este login não foi enviado pela própria página deste site, então nada foi feito. Para vincular uma conta, use /entrar no Discord.',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'O recurso Linked Roles ainda não está configurado neste bot; o operador pode ver o motivo nos logs do Worker.',

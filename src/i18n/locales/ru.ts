@@ -113,6 +113,12 @@ export const ru = catalog({
   'page.signedIn.title': 'Вы вошли как {name}',
   'page.signedIn.text': 'Ваш аккаунт Discord теперь привязан к аккаунту {provider} {name}.',
   'page.signedIn.close': 'Можно закрыть эту вкладку и вернуться в Discord.',
+  'page.confirm.title': 'Проверьте, прежде чем продолжить',
+  'page.confirm.text': 'Привязать ваш аккаунт {provider} к аккаунту Discord {user}?',
+  'page.confirm.warning': 'Продолжайте, только если вы сами начали это в Discord; иначе закройте эту страницу.',
+  'page.confirm.button': 'Продолжить через {provider}',
+  'page.crossSite.title': 'Отправлено не с этого сайта',
+  'page.crossSite.text': 'Этот вход отправлен не со страницы этого сайта, поэтому ничего не сделано. Чтобы привязать аккаунт, выполните /вход в Discord.',
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Linked Roles в этом боте ещё не настроены; причину оператор видит в логах Worker.',

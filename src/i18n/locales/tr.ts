@@ -112,6 +112,12 @@ export const tr = catalog({
   'page.signedIn.title': '{name} olarak oturum açtın',
   'page.signedIn.text': 'Discord hesabın artık {name} adlı {provider} hesabına bağlı.',
   'page.signedIn.close': "Bu sekmeyi kapatıp Discord'a dönebilirsin.",
+  'page.confirm.title': 'Devam etmeden önce kontrol et',
+  'page.confirm.text': '{provider} hesabın {user} Discord hesabına bağlansın mı?',
+  'page.confirm.warning': "Yalnızca bunu Discord'da kendin başlattıysan devam et; aksi hâlde bu sayfayı kapat.",
+  'page.confirm.button': '{provider} ile devam et',
+  'page.crossSite.title': 'Bu siteden gönderilmedi',
+  'page.crossSite.text': "Bu oturum açma bu sitenin kendi sayfasından gönderilmedi, bu yüzden hiçbir şey yapılmadı. Bir hesap bağlamak için Discord'da /giriş komutunu çalıştır.",
 
   // Web pages: Linked Roles.
   'roles.notSetUp': 'Bu botta Linked Roles henüz ayarlanmadı; operatör nedenini Worker günlüklerinde görebilir.',

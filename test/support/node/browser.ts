@@ -1,7 +1,7 @@
 /**
- * A browser, as far as a redirect login needs one: GETs without following redirects (each hop is the test's to
- * check) and a cookie jar for one site that honours Path and Max-Age, as a browser would for the Worker's
- * `HttpOnly; SameSite=Lax` login cookie. Two instances are two browsers.
+ * A browser, as far as a redirect login needs one: GETs and form POSTs without following redirects (each hop is
+ * the test's to check) and a cookie jar for one site that honours Path and Max-Age, as a browser would for the
+ * Worker's `HttpOnly; SameSite=Lax` login cookie. Two instances are two browsers.
  */
 
 interface Cookie {
@@ -32,11 +32,37 @@ export class Browser {
 
   /** GET `url` without following a redirect; cookies for the site are sent and stored. */
   async get(url: string, timeoutMs = 10_000): Promise<Page> {
+    return this.#send(new URL(url), {}, timeoutMs);
+  }
+
+  /**
+   * Submits a form to `url` as a browser does from a page of `from` (default: the site's own): urlencoded, with
+   * the page's Origin and Sec-Fetch-Site, and the site's cookies; the redirect is not followed.
+   */
+  async post(url: string, form: Record<string, string>, options: { from?: string; timeoutMs?: number } = {}): Promise<Page> {
     const target = new URL(url);
+    const from = new URL(options.from ?? this.#origin).origin;
+    return this.#send(
+      target,
+      {
+        method: 'POST',
+        body: new URLSearchParams(form),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: from,
+          'sec-fetch-site': from === target.origin ? 'same-origin' : 'cross-site',
+        },
+      },
+      options.timeoutMs ?? 10_000,
+    );
+  }
+
+  async #send(target: URL, init: { method?: string; body?: URLSearchParams; headers?: Record<string, string> }, timeoutMs: number): Promise<Page> {
     const cookie = this.cookieHeader(target);
     const response = await fetch(target, {
+      ...init,
       redirect: 'manual',
-      headers: cookie ? { cookie } : {},
+      headers: { ...init.headers, ...(cookie ? { cookie } : {}) },
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();

@@ -59,6 +59,8 @@ const snowflake = () => String(1_100_000_000_000_000_000n + BigInt(nextId++));
 export interface TestUser {
   id: string;
   username: string;
+  /** Discord's `global_name`: the display name the user chose (any text). */
+  globalName?: string;
 }
 
 export const alice: TestUser = { id: '111111111111111111', username: 'alice' };
@@ -72,9 +74,8 @@ export const bob: TestUser = { id: '222222222222222222', username: 'bob' };
 
 /** A slash command interaction as Discord sends it from a DM (`user`) or a server (`member.user`). */
 export function commandInteraction(name: string, user: TestUser = alice, options: { inGuild?: boolean; options?: Record<string, string> } = {}) {
-  const who = options.inGuild
-    ? { guild_id: '333333333333333333', member: { user: { id: user.id, username: user.username } } }
-    : { user: { id: user.id, username: user.username } };
+  const discordUser = { id: user.id, username: user.username, global_name: user.globalName ?? null };
+  const who = options.inGuild ? { guild_id: '333333333333333333', member: { user: discordUser } } : { user: discordUser };
   return {
     id: snowflake(),
     application_id: env.DISCORD_APPLICATION_ID,
