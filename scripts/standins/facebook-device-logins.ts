@@ -6,9 +6,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../lib/clock.ts';
 import { decidePermissions, type PermissionDecision } from './facebook-permissions.ts';
+import { DeviceCodeError, normalizeUserCode, UNAMBIGUOUS_ALPHABET, type DeviceLoginEvent, type DeviceLoginState } from './oauth-device-logins.ts';
+
+// The pieces every device-login stand-in shares; Facebook's own store adds permissions and its poll answers.
+export { DeviceCodeError, normalizeUserCode, type DecisionProblem, type DeviceLoginEvent, type DeviceLoginState } from './oauth-device-logins.ts';
 
 /** No 0/O, 1/I/L, so a code read off a screen is typed right. */
-export const USER_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const USER_CODE_ALPHABET = UNAMBIGUOUS_ALPHABET;
 export const USER_CODE_LENGTH = 8;
 
 export interface Identity {
@@ -19,8 +23,6 @@ export interface Identity {
   /** What `/me?fields=email` answers once `email` is granted; no email field without it. */
   email?: string;
 }
-
-export type DeviceLoginState = 'pending' | 'approved' | 'declined' | 'redeemed';
 
 export interface DeviceLoginSettings {
   now: Clock;
@@ -79,36 +81,6 @@ export type PollOutcome =
   | { kind: 'pending'; userCode: string }
   /** The first poll after approval: the caller hands out the token; the code is now redeemed. */
   | { kind: 'authorized'; userCode: string; identity: Identity; scopes: string[]; permissions: PermissionDecision };
-
-export interface DeviceLoginEvent {
-  kind: 'created' | 'polled' | 'approved' | 'declined';
-  userCode: string;
-  time: number;
-  /** For `polled`: the answer given. */
-  outcome?: PollOutcome['kind'];
-}
-
-export type DecisionProblem = 'unknown' | 'expired' | 'already_decided';
-
-/** approve()/decline() on a code that cannot take a decision; `problem` says why. */
-export class DeviceCodeError extends Error {
-  override name = 'DeviceCodeError';
-  readonly problem: DecisionProblem;
-  constructor(problem: DecisionProblem) {
-    const text = {
-      unknown: 'no device login has this code',
-      expired: 'this code has expired',
-      already_decided: 'this code was already used',
-    }[problem];
-    super(text);
-    this.problem = problem;
-  }
-}
-
-/** Codes as people type them: any case, with spaces or dashes. */
-export function normalizeUserCode(input: string): string {
-  return input.toUpperCase().replace(/[\s-]+/g, '');
-}
 
 export class DeviceLogins extends EventEmitter<{ change: [DeviceLoginEvent] }> {
   readonly #settings: DeviceLoginSettings;

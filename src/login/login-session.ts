@@ -50,6 +50,7 @@ import {
   profileFetchFailed,
   profileUnavailable,
   pushAttempted,
+  pushSettled,
   pushRequested,
   resumed,
   startLogin,
@@ -510,8 +511,7 @@ export class LoginSession extends DurableObject<Env> {
     if (result.kind === 'failed' || result.kind === 'retry') console.warn(`Linked Roles push: ${result.kind} (${result.reason})`);
     // The last link is gone and the push is done (or given up): the bot forgets the user's Discord grant, unless
     // the user has linked again meanwhile (a /login right after the /logout).
-    const settled = !pushAttempted(this.#memory!, push, retryAfter, Date.now()).push;
-    if (push.forget && settled && (await findLinks(this.env.DB, push.discordUserId)).length === 0) {
+    if (push.forget && pushSettled(push, retryAfter) && (await findLinks(this.env.DB, push.discordUserId)).length === 0) {
       await forgetDiscordGrant(this.env, push.discordUserId);
     }
     // From memory as it is now: a push requested while this one was in flight stays owed.

@@ -7,7 +7,7 @@
  * messages whose login (or logout) is over; `logouts` holds /logouts still to carry out. A login's secrets
  * (interaction token, device code) leave storage with it.
  */
-import type { PollOutcome, ProviderId } from '../providers/types.ts';
+import type { DeviceAuthorization, PollOutcome, ProviderId } from '../providers/types.ts';
 import type { DiscordMessage } from './views.ts';
 
 /** An interaction token can edit its message for 15 minutes. */
@@ -342,14 +342,8 @@ export function startLogin(state: State, start: StartLogin, now: number, render:
   };
 }
 
-export interface IssuedDeviceCode {
-  deviceCode: string;
-  userCode: string;
-  verificationUri: string;
-  verificationUriComplete: string | undefined;
-  expiresInSeconds: number;
-  intervalSeconds: number;
-}
+/** A device code as the provider issued it. */
+export type IssuedDeviceCode = DeviceAuthorization;
 
 export function deviceCodeIssued(state: State, sessionId: string, device: IssuedDeviceCode, now: number): State {
   return updateCurrent(state, sessionId, (session) => ({
@@ -575,6 +569,9 @@ export function pushRequested(state: State, discordUserId: string, forget = fals
   return { ...state, push: { discordUserId, seq, attempts: 0, ...(forget || state.push?.forget ? { forget: true } : {}) } };
 }
 
+/** Whether this attempt ends the push: it was made, failed for good, or was the last one allowed. */
+export const pushSettled = (push: RoleConnectionPush, retryAfterMs: number | undefined) => retryAfterMs === undefined || push.attempts + 1 >= MAX_PUSH_ATTEMPTS;
+
 /**
  * The push `attempted` was made, or failed for good: nothing more is owed. `retryAfterMs`: try again then
  * (bounded). A newer request made while it was in flight stays owed: what was pushed may predate its change.
@@ -582,7 +579,7 @@ export function pushRequested(state: State, discordUserId: string, forget = fals
 export function pushAttempted(state: State, attempted: RoleConnectionPush, retryAfterMs: number | undefined, now: number): State {
   const push = state.push;
   if (!push || push.seq !== attempted.seq) return state;
-  if (retryAfterMs === undefined || push.attempts + 1 >= MAX_PUSH_ATTEMPTS) {
+  if (retryAfterMs === undefined || pushSettled(push, retryAfterMs)) {
     const { push: _done, ...rest } = state;
     return rest;
   }

@@ -220,11 +220,7 @@ export async function browserLoginCallback(request: Request, env: Env, providerI
       return withClearedCookie(pages.unavailable(provider.name));
     case 'invalid':
       return pages.wrongBrowser();
-    case 'invalid-state':
-      return pages.badLink();
-    case 'used':
-      return pages.used();
-    case 'finished':
-      return pages.finished();
+    default:
+      return ticketRefused(pages, result.kind);
   }
 }
