@@ -88,7 +88,7 @@ const APPLICATION_ID = '1234567890123456789';
 const PONG = { type: 1 };
 const PING_PONG_REPLY = { type: 4, data: { content: 'Pong!', flags: 64 } };
 
-function signed(keys: ApplicationKeys, body: string, signature: 'valid' | 'invalid' | 'missing' = 'valid'): Record<string, string> {
+export function signed(keys: ApplicationKeys, body: string, signature: 'valid' | 'invalid' | 'missing' = 'valid'): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Discord-Interactions/1.0 (+https://discord.com)' };
   if (signature === 'missing') return headers;
   const timestamp = String(Math.floor(Date.now() / 1000));
@@ -98,9 +98,9 @@ function signed(keys: ApplicationKeys, body: string, signature: 'valid' | 'inval
   return headers;
 }
 
-const pingBody = () => JSON.stringify(pingPayload({ id: '1300000000000000001', applicationId: APPLICATION_ID, token: newInteractionToken('1300000000000000001') }));
+export const pingBody = () => JSON.stringify(pingPayload({ id: '1300000000000000001', applicationId: APPLICATION_ID, token: newInteractionToken('1300000000000000001') }));
 
-const slashPingBody = () =>
+export const slashPingBody = () =>
   JSON.stringify(
     commandPayload({
       id: '1300000000000000002',

@@ -9,12 +9,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { measureBundle, type BundleResult } from './bundle.ts';
+import { benchInstructions, type InstructionsResult } from './instructions.ts';
 import { benchInteractions, type InteractionsResult } from './interactions.ts';
 import { chartPointsFrom, loginsChartSvg } from './chart.ts';
 import { PRICES, pricesLine } from './cost.ts';
 import { benchLogins, type LoginsResult } from './logins.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
-import { bundleRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
+import { bundleRows, instructionRows, interactionRows, loginRows, markdownTable, textTable, type Row } from './report.ts';
 import { prepareVariant } from './variants.ts';
 import { cpuSplit } from './stats.ts';
 
@@ -24,6 +25,7 @@ export interface BenchResults {
   options: BenchOptions;
   bundle?: BundleResult;
   interactions?: InteractionsResult;
+  instructions?: InstructionsResult;
   logins?: LoginsResult;
   /** With --sweep: one logins result per count, in the order run. */
   sweep?: LoginsResult[];
@@ -81,6 +83,11 @@ export async function runBench(options: BenchOptions, projectDir = process.cwd()
     if (bad.sent === 0 || bad.got401 !== bad.sent || bad.validRight !== bad.validAlongside) {
       results.problems.push(`bad signatures under load: ${bad.got401}/${bad.sent} got 401, valid ${bad.validRight}/${bad.validAlongside} right (${bad.wrongExamples.join('; ')})`);
     }
+  }
+  if (options.parts.includes('instructions')) {
+    const r = await benchInstructions({ projectDir, requests: options.requests, warmup: options.requests, rounds: options.rounds }, log);
+    results.instructions = r;
+    results.rows.push(...instructionRows(r));
   }
   if (options.parts.includes('logins')) {
     const counts = options.sweep ?? [options.logins];

@@ -3,8 +3,10 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { isVariantName, VARIANTS, type VariantName } from './variants.ts';
 
-export type Part = 'bundle' | 'interactions' | 'logins';
-const PARTS: Part[] = ['bundle', 'interactions', 'logins'];
+export type Part = 'bundle' | 'interactions' | 'logins' | 'instructions';
+const PARTS: Part[] = ['bundle', 'interactions', 'logins', 'instructions'];
+/** What runs without --only: instructions is slow (valgrind) and opt-in. */
+const DEFAULT_PARTS: Part[] = ['bundle', 'interactions', 'logins'];
 
 export interface BenchOptions {
   parts: Part[];
@@ -18,6 +20,8 @@ export interface BenchOptions {
   rounds: number;
   connections: number;
   logins: number;
+  /** instructions: signed requests per measured round. */
+  requests: number;
   intervalSeconds: number;
   approveMinSeconds: number;
   approveMaxSeconds: number;
@@ -40,7 +44,10 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --only bundle|interactions|logins   one part (repeat or comma-separate for several); default all
+  --only bundle|interactions|logins|instructions   one part (repeat or comma-separate for several); default
+                        bundle, interactions and logins. instructions: the interaction budget counted in
+                        instructions by valgrind's callgrind instead of CPU time (needs valgrind; slow)
+  --requests N          instructions: signed requests per measured round (default 500)
   --out FILE            JSON results (default bench-results.json)
   --markdown            print the summary as a Markdown table (for the README)
   --table-from FILE     print the table of an earlier run's JSON (with --markdown: as Markdown); runs nothing
@@ -91,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       rounds: { type: 'string' },
       connections: { type: 'string' },
       logins: { type: 'string' },
+      requests: { type: 'string' },
       interval: { type: 'string' },
       'approve-min': { type: 'string' },
       'approve-max': { type: 'string' },
@@ -111,7 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const only = (values.only ?? []).flatMap((value) => value.split(',')).map((value) => value.trim());
   for (const part of only) if (!PARTS.includes(part as Part)) throw new Error(`--only takes ${PARTS.join(', ')}, not ${JSON.stringify(part)}`);
   const options: BenchOptions = {
-    parts: only.length ? PARTS.filter((part) => only.includes(part)) : PARTS,
+    parts: only.length ? PARTS.filter((part) => only.includes(part)) : DEFAULT_PARTS,
     out: values.out ?? 'bench-results.json',
     markdown: values.markdown ?? false,
     tableFrom: values['table-from'],
@@ -121,6 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     rounds: positive('rounds', values.rounds, quick ? 1 : 5),
     connections: positive('connections', values.connections, 2),
     logins: positive('logins', values.logins, quick ? 5 : 200),
+    requests: positive('requests', values.requests, quick ? 50 : 500),
     intervalSeconds: positive('interval', values.interval, 1),
     approveMinSeconds: positive('approve-min', values['approve-min'], quick ? 1 : 2, false),
     approveMaxSeconds: positive('approve-max', values['approve-max'], quick ? 3 : 20, false),

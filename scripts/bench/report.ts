@@ -1,5 +1,6 @@
 /** The benchmark's summary: rows of figure / value / budget / verdict, rendered as a text table or Markdown. */
 import type { BundleResult } from './bundle.ts';
+import type { InstructionsResult } from './instructions.ts';
 import type { InteractionsResult, Measurement, RatioName } from './interactions.ts';
 import type { CostPerLogin } from './cost.ts';
 import { FSYNCS_PER_OBJECT_CREATED, type FsyncCheckResult } from './fsync-check.ts';
@@ -105,6 +106,25 @@ export function interactionRows(result: InteractionsResult): Row[] {
     verdict: verdict(bad.sent > 0 && bad.got401 === bad.sent && bad.validRight === bad.validAlongside),
   });
   return rows;
+}
+
+export function instructionRows(result: InstructionsResult): Row[] {
+  const p = result.perRequest;
+  const count = (n: number) => `${(n / 1000).toFixed(0)}k`;
+  const perRequest = (s: Spread) => `${count(s.median)} (${count(s.min)}–${count(s.max)})`;
+  const ratioOf = (name: keyof InstructionsResult['ratios']) => `${result.ratios[name].toFixed(3)}x`;
+  return [
+    budget('Instructions/interaction, bot PING ÷ verify-only (callgrind)', ratioOf('bot PING / verify-only PING'), `≤ ${result.budgetRatio}x`, result.ratios['bot PING / verify-only PING'] <= result.budgetRatio),
+    budget('Instructions/interaction, bot /ping ÷ verify-only /ping (callgrind)', ratioOf('bot /ping / verify-only /ping'), `≤ ${result.budgetRatio}x`, result.ratios['bot /ping / verify-only /ping'] <= result.budgetRatio),
+    info(
+      `Instructions per request in the Worker's workerd, median (min–max) of ${result.rounds} rounds of ${result.requestsPerRound}`,
+      `bot PING ${perRequest(p['bot PING'])}, verify-only PING ${perRequest(p['verify-only PING'])}, bot /ping ${perRequest(p['bot /ping'])}, verify-only /ping ${perRequest(p['verify-only /ping'])}`,
+    ),
+    info(
+      'Largest differences, bot PING − verify-only PING, instructions per request (median round)',
+      result.largestDifferences.map((d) => `${d.irPerRequest >= 0 ? '+' : '−'}${Math.abs(d.irPerRequest).toFixed(0)} ${d.function.slice(0, 60)}`).join('; '),
+    ),
+  ];
 }
 
 export function loginRows(result: LoginsResult): Row[] {

@@ -26,11 +26,11 @@ export interface Target {
 }
 
 /** The bot, configured as in production except that its outbound base URLs point at a closed loopback port. */
-export function startBot(projectDir: string, publicKeyHex: string): Promise<WorkerHandle> {
+export function startBot(projectDir: string, publicKeyHex: string, env: Record<string, string> = {}): Promise<WorkerHandle> {
   const nowhere = 'http://127.0.0.1:9'; // /ping and PING make no outbound call; nothing must leave loopback anyway.
   return startWorker({
     cwd: projectDir,
-    env: QUIET_WRANGLER_ENV,
+    env: { ...QUIET_WRANGLER_ENV, ...env },
     logLevel: 'warn',
     startTimeoutMs: START_TIMEOUT_MS,
     vars: (url) =>
@@ -48,10 +48,10 @@ export function startBot(projectDir: string, publicKeyHex: string): Promise<Work
 }
 
 /** A comparison Worker in scripts/bench/<directory>, under its own quiet `wrangler dev`. */
-function startComparison(projectDir: string, directory: string, vars: Record<string, string>): Promise<WorkerHandle> {
+function startComparison(projectDir: string, directory: string, vars: Record<string, string>, env: Record<string, string> = {}): Promise<WorkerHandle> {
   return startWorker({
     cwd: join(projectDir, 'scripts', 'bench', directory),
-    env: QUIET_WRANGLER_ENV,
+    env: { ...QUIET_WRANGLER_ENV, ...env },
     logLevel: 'warn',
     startTimeoutMs: START_TIMEOUT_MS,
     vars,
@@ -60,8 +60,8 @@ function startComparison(projectDir: string, directory: string, vars: Record<str
 
 export const startFloor = (projectDir: string) => startComparison(projectDir, 'floor-worker', {});
 
-export const startVerifyOnly = (projectDir: string, publicKeyHex: string) =>
-  startComparison(projectDir, 'verify-worker', { DISCORD_PUBLIC_KEY: publicKeyHex });
+export const startVerifyOnly = (projectDir: string, publicKeyHex: string, env: Record<string, string> = {}) =>
+  startComparison(projectDir, 'verify-worker', { DISCORD_PUBLIC_KEY: publicKeyHex }, env);
 
 export const startSample = (projectDir: string, publicKeyHex: string) =>
   startComparison(projectDir, 'sample-worker', { DISCORD_PUBLIC_KEY: publicKeyHex });
