@@ -184,7 +184,7 @@ export interface DiscordSettings {
 /** Talking back to Discord (editing replies): the API base URL, defaulted. */
 export const discordSetting = (env: Vars) =>
   setting<DiscordSettings>(env, 'discord', () => ({
-    apiUrl: baseUrl(env as Env, 'DISCORD_API_URL', DEFAULT_DISCORD_API_URL),
+    apiUrl: secureBaseUrl(env as Env, 'DISCORD_API_URL', DEFAULT_DISCORD_API_URL),
     applicationId: env.DISCORD_APPLICATION_ID?.trim()
       ? required(env as Env, 'DISCORD_APPLICATION_ID', SNOWFLAKE, 'a Discord snowflake')
       : undefined,
@@ -201,7 +201,7 @@ export interface SiteSettings {
 /** The web pages about the bot (privacy policy, deletion status) and links to them. */
 export const siteSetting = (env: Vars) =>
   setting<SiteSettings>(env, 'site', () => ({
-    publicBaseUrl: baseUrl(env as Env, 'PUBLIC_BASE_URL', undefined),
+    publicBaseUrl: secureBaseUrl(env as Env, 'PUBLIC_BASE_URL', undefined),
     operatorName: text(env as Env, 'OPERATOR_NAME', 200),
     operatorContact: text(env as Env, 'OPERATOR_CONTACT', 200),
   }));

@@ -20,6 +20,7 @@ import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
 import { forgetDiscordGrant, pushRoleConnection } from '../linked-roles/push.ts';
 import { findLinks, linkAccount, unlink } from '../links/store.ts';
+import { loginSession } from './stub.ts';
 import { enabledProvider, enabledProviders, providerLabel } from '../providers/registry.ts';
 import { ProviderError, type Grant, type Identity, type Provider, type ProviderId } from '../providers/types.ts';
 import {
@@ -170,7 +171,7 @@ export class LoginSession extends DurableObject<Env> {
     const provider = enabledProvider(this.env, request.provider);
     if (!provider) return { kind: 'provider-unavailable' };
     // The superseded login's token, if it was approved a moment ago, is dropped with it.
-    if (state.current) this.accessTokens.delete(state.current.id);
+    if (state.current) this.#dropGrant(state.current);
     // The browser button's ticket names this object (an opaque id), so the Worker can route the click here.
     const browserTicket = provider.browser && siteSetting(this.env).ok ? `${this.ctx.id.toString()}.${randomToken()}` : undefined;
     const next = startLogin(
@@ -189,7 +190,7 @@ export class LoginSession extends DurableObject<Env> {
     const session = state.current;
     if (!session || session.id !== sessionId) return 'not-active';
     if (session.discordUserId !== clickingUserId) return 'not-owner';
-    this.accessTokens.delete(sessionId);
+    this.#dropGrant(session);
     this.#commit(cancelled(state, sessionId));
     return 'cancelled';
   }
@@ -212,6 +213,11 @@ export class LoginSession extends DurableObject<Env> {
     this.#commit(pushRequested(erased, discordUserId), Date.now());
   }
 
+  /** One of this user's links was taken over by another Discord user's login: their Linked Roles must say so. */
+  async linksChanged(discordUserId: string): Promise<void> {
+    this.#commit(pushRequested(await this.#state(), discordUserId), Date.now());
+  }
+
   /**
    * A login started from a web page (Linked Roles, for a user with no link yet): no Discord message, only the
    * browser path, for any provider with a browser login. Returns the ticket for the page's buttons.
@@ -224,7 +230,7 @@ export class LoginSession extends DurableObject<Env> {
     if (state.current && state.current.origin !== 'web') return { kind: 'in-progress' };
     const provider = enabledProviders(this.env).find((p) => p.browser);
     if (!provider || !siteSetting(this.env).ok) return { kind: 'unavailable' };
-    if (state.current) this.accessTokens.delete(state.current.id);
+    if (state.current) this.#dropGrant(state.current);
     const ticket = `${this.ctx.id.toString()}.${randomToken()}`;
     const next = startLogin(
       state,
@@ -239,7 +245,7 @@ export class LoginSession extends DurableObject<Env> {
   /** The "in the browser" button was opened: whether its ticket is good, and for whom, without spending it. */
   async browserTicket(ticket: string, providerId: ProviderId): Promise<BrowserTicketResult> {
     const state = await this.#state();
-    const check = browserTicketCheck(state, ticket, providerId);
+    const check = browserTicketCheck(state, ticket, providerId, Date.now());
     if (check !== 'ok') return { kind: check };
     return { kind: 'ok', discordUserId: state.current!.discordUserId, discordUser: state.current!.discordUser };
   }
@@ -249,7 +255,7 @@ export class LoginSession extends DurableObject<Env> {
    * that binds this browser, the PKCE verifier and the nonce, and keeps what the callback must match.
    */
   async browserStart(ticket: string, providerId: ProviderId): Promise<BrowserStartResult> {
-    const check = browserTicketCheck(await this.#state(), ticket, providerId);
+    const check = browserTicketCheck(await this.#state(), ticket, providerId, Date.now());
     if (check !== 'ok') return { kind: check };
     const sessionId = this.#memory!.current!.id;
     const state = `${this.ctx.id.toString()}.${randomToken()}`;
@@ -258,7 +264,7 @@ export class LoginSession extends DurableObject<Env> {
     const nonce = randomToken();
     const [codeChallenge, stateHash, cookieHash] = await Promise.all([oauth.calculatePKCECodeChallenge(codeVerifier), sha256(state), sha256(cookie)]);
     // Only if the same login is still current (the awaits above let other events in).
-    if (browserTicketCheck(this.#memory!, ticket, providerId) !== 'ok' || this.#memory!.current!.id !== sessionId) return { kind: 'finished' };
+    if (browserTicketCheck(this.#memory!, ticket, providerId, Date.now()) !== 'ok' || this.#memory!.current!.id !== sessionId) return { kind: 'finished' };
     this.#commit(browserStarted(this.#memory!, sessionId, providerId, { stateHash, cookieHash, codeVerifier, nonce, startedAt: Date.now() }));
     return { kind: 'ok', state, cookie, codeChallenge, nonce };
   }
@@ -271,7 +277,7 @@ export class LoginSession extends DurableObject<Env> {
   async browserCallback(providerId: ProviderId, stateValue: string, cookie: string | undefined, query: string): Promise<BrowserCallbackResult> {
     const [stateHash, cookieHash] = await Promise.all([sha256(stateValue), cookie ? sha256(cookie) : undefined]);
     const loaded = await this.#state();
-    const check = browserCallbackCheck(loaded, stateHash, cookieHash);
+    const check = browserCallbackCheck(loaded, stateHash, cookieHash, Date.now());
     if (check !== 'ok') return { kind: check };
     const session = loaded.current!;
     if (session.provider !== providerId) return { kind: 'invalid' };
@@ -406,8 +412,20 @@ export class LoginSession extends DurableObject<Env> {
     const answer = outcome.kind === 'authorized' ? ({ kind: 'authorized' } as const) : outcome;
     const state = pollAnswered(this.#memory!, session.id, answer, Date.now(), conclusionMessage);
     // Keep the token only while its login is still the current one (a Cancel or a new /login may have come in).
-    if (outcome.kind === 'authorized' && state.current?.id === session.id) this.accessTokens.set(session.id, outcome.grant);
+    if (outcome.kind === 'authorized') {
+      if (state.current?.id === session.id) this.accessTokens.set(session.id, outcome.grant);
+      else void provider.release(outcome.grant);
+    }
     this.#save(state);
+  }
+
+  /** Drops a login's provider grant, unused (a Cancel, a newer login), and gives it back where the provider can. */
+  #dropGrant(session: Session): void {
+    const grant = this.accessTokens.get(session.id);
+    if (!grant) return;
+    this.accessTokens.delete(session.id);
+    // release() never throws; nothing waits for it.
+    void this.#provider(session)?.release(grant);
   }
 
   async #identify(session: Session): Promise<void> {
@@ -427,7 +445,7 @@ export class LoginSession extends DurableObject<Env> {
         ? profileFetchFailed(this.#memory!, session.id, Date.now(), conclusionMessage)
         : profileUnavailable(this.#memory!, session.id, 'profile-unavailable', conclusionMessage);
       // The token stays only while its login may still try again.
-      if (state.current?.id !== session.id) this.accessTokens.delete(session.id);
+      if (state.current?.id !== session.id) this.#dropGrant(session);
       this.#save(state);
       return;
     }
@@ -447,6 +465,7 @@ export class LoginSession extends DurableObject<Env> {
       const state = this.#memory!;
       if (state.current?.id !== session.id) return 'not-current';
       let message: DiscordMessage;
+      let moved: string | undefined;
       try {
         const link = await linkAccount(this.env.DB, {
           discordUserId: session.discordUserId,
@@ -457,13 +476,15 @@ export class LoginSession extends DurableObject<Env> {
           now: Date.now(),
         });
         message = successMessage(session, identity, linkNote(sessionTranslator(session), session.providerName, link));
+        moved = link.movedFromDiscordUserId;
       } catch (error) {
         console.error(`link could not be saved: ${describe(error)}`);
         this.#save(profileUnavailable(state, session.id, 'link-unavailable', conclusionMessage));
         return 'failed';
       }
-      // The user's Linked Roles now owe an update: pushed by the alarm after the message.
-      this.#save(pushRequested(loginSucceeded(state, session.id, message, conclusionMessage), session.discordUserId));
+      // The user's Linked Roles now owe an update: pushed by the alarm after the message; so do those of the user
+      // the account was linked to before, if any.
+      this.#save(pushRequested(loginSucceeded(state, session.id, message, conclusionMessage), session.discordUserId, moved ? { notify: moved } : {}));
       return 'linked';
     });
   }
@@ -471,9 +492,11 @@ export class LoginSession extends DurableObject<Env> {
   async #logout(job: LogoutJob): Promise<void> {
     if (job.unlinked === undefined) {
       const link = await unlink(this.env.DB, job.discordUserId, job.provider);
+      const lastLinkGone = link ? (await findLinks(this.env.DB, job.discordUserId)).length === 0 : false;
+      // From memory as it is after the awaits: a /login, Cancel or erase that came in meanwhile is kept.
       let state = logoutUnlinked(this.#memory!, job.id, link ? { subject: link.subject, name: link.name } : null);
       // Linked Roles follow: every boolean false once the last link is gone, and then the bot forgets the grant.
-      if (link) state = pushRequested(state, job.discordUserId, (await findLinks(this.env.DB, job.discordUserId)).length === 0);
+      if (link) state = pushRequested(state, job.discordUserId, { forget: lastLinkGone });
       this.#save(state);
       return;
     }
@@ -513,6 +536,14 @@ export class LoginSession extends DurableObject<Env> {
     // the user has linked again meanwhile (a /login right after the /logout).
     if (push.forget && pushSettled(push, retryAfter) && (await findLinks(this.env.DB, push.discordUserId)).length === 0) {
       await forgetDiscordGrant(this.env, push.discordUserId);
+    }
+    // This user's login took over someone else's link: that user's object pushes their Linked Roles.
+    if (push.notify && result.kind !== 'disabled' && pushSettled(push, retryAfter)) {
+      for (const other of push.notify) {
+        await loginSession(this.env, other)
+          .linksChanged(other)
+          .catch((error: unknown) => console.warn(`Linked Roles: the previous owner of a link could not be told: ${describe(error)}`));
+      }
     }
     // From memory as it is now: a push requested while this one was in flight stays owed.
     this.#save(pushAttempted(this.#memory!, push, retryAfter, Date.now()));

@@ -16,6 +16,11 @@ export const TOKEN_LIFETIME_MS = 15 * 60_000;
 export const TOKEN_SAFETY_MARGIN_MS = 30_000;
 /** RFC 8628 §3.5: after `slow_down`, the interval grows by 5 s for this and every later poll. */
 export const SLOW_DOWN_INCREMENT_MS = 5_000;
+/**
+ * RFC 8628's `interval` is in whole seconds: a provider's answer with less (0.001) must not turn the login into
+ * back-to-back polling.
+ */
+export const MIN_POLL_INTERVAL_MS = 1_000;
 /** Consecutive failures tolerated before the user is told the provider is not answering. */
 export const MAX_DEVICE_REQUEST_FAILURES = 4;
 export const MAX_POLL_FAILURES = 5;
@@ -181,6 +186,8 @@ export interface RoleConnectionPush {
   notBefore?: number;
   /** A /logout removed the last link: forget the Discord grant after the push (if still no link by then). */
   forget?: boolean;
+  /** Discord users whose link this user's login took over: their Linked Roles owe an update too. */
+  notify?: string[];
 }
 
 /** Attempts of one role-connection push before giving up (the next change of the links pushes again). */
@@ -240,6 +247,11 @@ export type Step =
   | { kind: 'idle' };
 
 const tokenUsableUntil = (startedAt: number) => startedAt + TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
+/** The login outlived its interaction token: it is dropped (see {@link advance}). */
+const tokenRunOut = (session: Session, now: number) => now >= tokenUsableUntil(session.startedAt);
+/** Its device code expired before either path was approved: it ends as expired (see {@link advance}). */
+const codeExpired = (session: Session, now: number) =>
+  session.device !== undefined && session.authorizedAt === undefined && !session.browser?.consumed && now >= session.device.expiresAt;
 /** Time left for the final edit of a login that ends because its interaction token is running out. */
 export const FINAL_EDIT_MARGIN_MS = 30_000;
 
@@ -357,7 +369,7 @@ export function deviceCodeIssued(state: State, sessionId: string, device: Issued
       // A code that outlives the interaction token (Google's 30 minutes) ends, and says so, while the message can
       // still be edited: the message shows this time, and "Code expired" is sent at it.
       expiresAt: Math.min(now + device.expiresInSeconds * 1000, tokenUsableUntil(session.startedAt) - FINAL_EDIT_MARGIN_MS),
-      intervalMs: device.intervalSeconds * 1000,
+      intervalMs: Math.max(device.intervalSeconds * 1000, MIN_POLL_INTERVAL_MS),
     },
     failures: 0,
     retryAt: undefined,
@@ -467,9 +479,11 @@ export function accountErased(state: State, provider: ProviderId, erased: (edit:
 export type BrowserCheck = 'ok' | 'invalid' | 'invalid-state' | 'used' | 'finished';
 
 /** Whether `ticket` may start this login in a browser now (for `provider`; a web login takes any). */
-export function browserTicketCheck(state: State, ticket: string, provider: ProviderId): BrowserCheck {
+export function browserTicketCheck(state: State, ticket: string, provider: ProviderId, now: number): BrowserCheck {
   const session = state.current;
   if (!session?.browser || session.browser.ticket !== ticket) return 'finished';
+  // Over by the clock, even if the alarm that ends it has not run yet.
+  if (tokenRunOut(session, now) || codeExpired(session, now)) return 'finished';
   if (session.origin !== 'web' && session.provider !== provider) return 'invalid';
   if (session.browser.started || session.authorizedAt !== undefined) return 'used';
   return 'ok';
@@ -481,9 +495,9 @@ export function browserStarted(state: State, sessionId: string, provider: Provid
 }
 
 /** Whether a callback with this state and cookie (their hashes) belongs to this login's browser attempt. */
-export function browserCallbackCheck(state: State, stateHash: string, cookieHash: string | undefined): BrowserCheck {
+export function browserCallbackCheck(state: State, stateHash: string, cookieHash: string | undefined, now: number): BrowserCheck {
   const started = state.current?.browser?.started;
-  if (!started) return 'finished';
+  if (!started || tokenRunOut(state.current!, now) || codeExpired(state.current!, now)) return 'finished';
   // This login's browser attempt is live, but this is not its state (a damaged or forged one).
   if (started.stateHash !== stateHash) return 'invalid-state';
   if (cookieHash === undefined || started.cookieHash !== cookieHash) return 'invalid';
@@ -564,9 +578,22 @@ export function logoutDone(state: State, jobId: string, message: DiscordMessage)
 }
 
 /** The user's links changed: their Linked Roles are owed a push (one pending push covers every change). */
-export function pushRequested(state: State, discordUserId: string, forget = false): State {
-  const seq = (state.push?.seq ?? 0) + 1;
-  return { ...state, push: { discordUserId, seq, attempts: 0, ...(forget || state.push?.forget ? { forget: true } : {}) } };
+export function pushRequested(state: State, discordUserId: string, options: { forget?: boolean; notify?: string } = {}): State {
+  const owed = state.push;
+  const seq = (owed?.seq ?? 0) + 1;
+  const notify = [...new Set([...(owed?.notify ?? []), ...(options.notify ? [options.notify] : [])])];
+  return {
+    ...state,
+    push: {
+      discordUserId,
+      seq,
+      attempts: 0,
+      // Discord asked to wait (429): a newer change waits too.
+      ...(owed?.notBefore !== undefined ? { notBefore: owed.notBefore } : {}),
+      ...(options.forget || owed?.forget ? { forget: true } : {}),
+      ...(notify.length ? { notify } : {}),
+    },
+  };
 }
 
 /** Whether this attempt ends the push: it was made, failed for good, or was the last one allowed. */
@@ -683,10 +710,8 @@ export function loginReportLine(edit: FinalEdit, result: EditResult, now: number
 export function advance(state: State, now: number, render: RenderConclusion): State {
   let next = state;
   const current = next.current;
-  if (current && now >= tokenUsableUntil(current.startedAt)) next = { ...next, current: undefined };
-  else if (current?.device && current.authorizedAt === undefined && now >= current.device.expiresAt) {
-    next = conclude(next, { kind: 'expired' }, render);
-  }
+  if (current && tokenRunOut(current, now)) next = { ...next, current: undefined };
+  else if (current && codeExpired(current, now)) next = conclude(next, { kind: 'expired' }, render);
   const live = next.outbox.filter((edit) => now < tokenUsableUntil(edit.startedAt));
   if (live.length !== next.outbox.length) next = { ...next, outbox: live };
   const starts = next.recentStarts.filter((at) => at > now - LOGIN_RATE_WINDOW_MS);

@@ -142,14 +142,14 @@ export const ROUTES = {
  * login, erase the data) while a call is in flight. `arrived` settles when the request reaches the fake.
  */
 export function held() {
-  let release!: (answer: () => Response) => void;
+  let release!: (answer: Responder) => void;
   let arrive!: () => void;
-  const answer = new Promise<() => Response>((resolve) => (release = resolve));
+  const answer = new Promise<Responder>((resolve) => (release = resolve));
   const arrived = new Promise<void>((resolve) => (arrive = resolve));
-  const responder: Responder = async () => {
+  const responder: Responder = async (request, signal) => {
     arrive();
     // The Response is built here, in the caller's context: one made in the test's context cannot be read there.
-    return (await answer)();
+    return (await answer)(request, signal);
   };
   return { responder, arrived, release };
 }

@@ -1,10 +1,7 @@
 /**
- * Review (security): the browser login's ticket and state "expire with the session" (issue 13), but the check is
- * only as good as the alarm. browserTicketCheck and browserCallbackCheck never compare the clock: a login past its
- * 15 minutes is refused only once the object's alarm has run `advance` and dropped it. An alarm that is late
- * (platform delay, a crash loop re-arming every 5 s, an eviction) leaves the ticket, the state and the cookie
- * usable indefinitely. The existing test ('a login past its 15 minutes') runs the alarm first, so it cannot see this.
- * These tests move the clock past the session's life WITHOUT running the alarm, as a delayed alarm would.
+ * The browser login's ticket, state and cookie expire with the login (issue 13) by the clock, not only once the
+ * object's alarm has dropped the login: an alarm can be late (a platform delay, a crash loop re-arming, an
+ * eviction). These tests move the clock past the login's 15 minutes without running the alarm.
  */
 import { exports } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -47,15 +44,15 @@ const postStart = (browserUrl: string) =>
     redirect: 'manual',
   });
 
-describe('review: the browser login past its session life, before the alarm has run', () => {
-  it('review-web-expiry: the confirmation page refuses a ticket whose login is past its 15 minutes', async () => {
+describe('the browser login past its session life, before the alarm has run', () => {
+  it('the confirmation page refuses a ticket whose login is past its 15 minutes', async () => {
     const { browserUrl } = await login(bed.net());
     advanceClock(PAST_SESSION_LIFE_MS);
     // Today: 200 and the form (the ticket is still good); should be 409 "this login already finished".
     expect((await get(browserUrl)).status).toBe(409);
   });
 
-  it('review-web-expiry: the start (POST) refuses it too and sets no cookie', async () => {
+  it('the start (POST) refuses it too and sets no cookie', async () => {
     const { browserUrl } = await login(bed.net());
     advanceClock(PAST_SESSION_LIFE_MS);
     const response = await postStart(browserUrl);
@@ -64,7 +61,7 @@ describe('review: the browser login past its session life, before the alarm has 
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
-  it('review-web-expiry: a callback arriving after the session life links nothing', async () => {
+  it('a callback arriving after the session life links nothing', async () => {
     const net = bed.net();
     const { user, browserUrl } = await login(net);
     const started = await postStart(browserUrl);

@@ -1,6 +1,8 @@
 /**
- * Review of the login engine (rev2): each test shows one defect found by reading the code, and fails on the code
- * as it was reviewed. They drive alarms on the fake clock and hold one outside call open, as login-races.test.ts.
+ * Edge cases of the login engine: an event that arrives while /logout awaits D1, Linked Roles for the user whose
+ * link another login took over, the browser path against the device code's expiry, a provider's sub-second
+ * interval, and Discord's 429 wait against a newer push request. Alarms run on the fake clock; one outside call is
+ * held open where the case is about what happens meanwhile, as in login-races.test.ts.
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
@@ -67,7 +69,7 @@ async function holdNextFindLinks(user: TestUser) {
   return { arrived, release };
 }
 
-describe('review: lost updates across an await', () => {
+describe('lost updates across an await', () => {
   it('a /login that arrives while /logout looks up the remaining links is not lost', async () => {
     const net = bed.net();
     const user = freshUser();
@@ -93,7 +95,7 @@ describe('review: lost updates across an await', () => {
   });
 });
 
-describe('review: Linked Roles after an account moves to another Discord user', () => {
+describe('Linked Roles after an account moves to another Discord user', () => {
   it("the Discord user whose link was taken gets their Linked Roles pushed (Facebook no longer linked)", async () => {
     const net = bed.net();
     const alice = freshUser('alice');
@@ -146,7 +148,7 @@ async function startInBrowser(browserUrl: string) {
   return { location: new URL(response.headers.get('location')!), cookie: response.headers.get('set-cookie')!.split(';')[0]! };
 }
 
-describe('review: the browser path against the device code expiry', () => {
+describe('the browser path against the device code expiry', () => {
   it('a browser callback accepted before the device code expires still links when the expiry alarm fires during the exchange', async () => {
     const net = bed.net();
     const { user, token, browserUrl } = await facebookLoginWithBrowserButton(net);
@@ -173,7 +175,7 @@ describe('review: the browser path against the device code expiry', () => {
   });
 });
 
-describe("review: a provider's odd answer", () => {
+describe("a provider's odd answer", () => {
   it('a sub-second interval (interval: 0.001) does not make the engine poll back to back', async () => {
     const net = bed.net();
     const { user } = await loginShowingCode(net, () => facebook.deviceCode({ interval: 0.001 }));
@@ -187,7 +189,7 @@ describe("review: a provider's odd answer", () => {
   });
 });
 
-describe('review: Discord asked the Linked Roles push to wait', () => {
+describe('Discord asked the Linked Roles push to wait', () => {
   it('a new push request made during a 429 wait still waits for retry_after', async () => {
     const net = bed.net();
     const user = freshUser();

@@ -1,11 +1,8 @@
 /**
- * Review (security): PUBLIC_BASE_URL is read with `baseUrl` (config.ts siteSetting), which accepts plain http on
- * any host, while Linked Roles reads the same variable with `secureBaseUrl` (https, http only on loopback). So with
- * PUBLIC_BASE_URL=http://bot.example the browser login is still offered: the bearer ticket travels in clear text
- * (the Discord button, the confirmation page, its form), and a network observer who reads it can run the start
- * (POST without Origin) and the callback from their own client with their own provider account, linking it to the
- * victim's Discord account. RFC 9700 §2.6 / §4.1: TLS for every redirect URI other than loopback.
- * Expected: on a non-loopback http base URL the browser login is "not set up" (503), as Linked Roles already is.
+ * PUBLIC_BASE_URL must be https (plain http only on loopback) for everything built on it: on a plain-http public
+ * host the browser login's bearer ticket would travel in clear text (the Discord button, the confirmation page, its
+ * form) and an observer could finish the login with their own account. RFC 9700 §2.6: TLS for every redirect URI
+ * other than loopback. The browser login answers "not set up" (503) there, as Linked Roles does.
  */
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -43,11 +40,11 @@ async function githubTicket(): Promise<string> {
 const fetchWith = (vars: object, url: string, init: RequestInit = {}) =>
   worker.fetch(new Request(url, { redirect: 'manual', ...init }) as never, vars as never, createExecutionContext());
 
-it('review-web-http-base: Linked Roles refuses a plain-http PUBLIC_BASE_URL (for comparison: passes today)', async () => {
+it('Linked Roles refuses a plain-http PUBLIC_BASE_URL', async () => {
   expect((await fetchWith(HTTP_ENV, 'http://bot.example/linked-roles')).status).toBe(503);
 });
 
-it('review-web-http-base: the browser login is not offered on a plain-http, non-loopback PUBLIC_BASE_URL', async () => {
+it('the browser login is not offered on a plain-http, non-loopback PUBLIC_BASE_URL', async () => {
   const ticket = await githubTicket();
   const page = await fetchWith(HTTP_ENV, `http://bot.example/auth/github/start?t=${encodeURIComponent(ticket)}`);
   // Today: 200, the confirmation page with a form posting the ticket to http://bot.example/auth/github/start.
