@@ -164,6 +164,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     '--inspector-port', '0', // wrangler cannot turn the inspector off; an OS-picked port at least never collides.
     '--show-interactive-dev-session=false',
     '--persist-to', persistTo,
+    // Only the vars given here: a developer's .dev.vars (made for `npm run dev` against real Discord) must not
+    // change the playground, a test or the bench. An explicit env file replaces .dev.vars and .env.
+    '--env-file', '/dev/null',
     ...(options.logLevel ? ['--log-level', options.logLevel] : []),
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];

@@ -26,8 +26,10 @@ function probeProject(main = 'index.js'): string {
   writeFileSync(join(dir, 'wrangler.toml'), `name = "standins-probe"\nmain = "${main}"\ncompatibility_date = "2026-10-01"\n`);
   writeFileSync(
     join(dir, 'index.js'),
-    `export default { fetch(request, env) { console.log('probe sees', env.PROBE_SECRET, env.PROBE_PLAIN); return new Response('probe ok'); } };\n`,
+    `export default { fetch(request, env) { console.log('probe sees', env.PROBE_SECRET, env.PROBE_PLAIN, 'dev-vars:' + (env.PROBE_DEV_ONLY ?? 'none')); return new Response('probe ok'); } };\n`,
   );
+  // What a developer keeps for `npm run dev`: never loaded by startWorker.
+  writeFileSync(join(dir, '.dev.vars'), 'PROBE_DEV_ONLY=from-dev-vars\nPROBE_PLAIN=overridden-by-dev-vars\n');
   return dir;
 }
 
@@ -58,6 +60,8 @@ describe('startWorker', () => {
     const response = await fetch(`${worker.url}/`);
     expect(await response.text()).toBe('probe ok');
     expect(await until(() => worker.output().includes('probe sees'), 5_000)).toBe(true);
+    // The project's .dev.vars is not read: only the vars startWorker was given.
+    expect(worker.output()).toContain('plain-value dev-vars:none');
     expect(worker.output()).toContain('probe sees *** plain-value');
     expect(worker.output()).not.toContain(SECRET);
   });
