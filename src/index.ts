@@ -25,7 +25,7 @@ function onError(error: unknown): Response {
 }
 
 const router = Router<IRequest, Args, Response>({ catch: onError })
-  .get('/', () => textResponse(200, 'Facebook login bot for Discord: up. Discord sends interactions to POST /interactions.'))
+  .get('/', () => textResponse(200, 'Account login bot for Discord: up. Discord sends interactions to POST /interactions.'))
   .all('/', methodNotAllowed('GET'))
   .post('/interactions', (request, env, ctx) => handleInteractionRequest(request, env, ctx))
   .all('/interactions', methodNotAllowed('POST'))

@@ -46,8 +46,8 @@ export interface InstructionsResult {
   ratios: { 'bot PING / verify-only PING': number; 'bot /ping / verify-only /ping': number };
   budgetRatio: number;
   withinBudget: boolean;
-  /** Where the bot's PING differs most from verify-only's, by function (instructions per request, median round). */
-  largestDifferences: Array<{ function: string; irPerRequest: number }>;
+  /** Where the bot differs most from verify-only, by function (instructions per request, in the round with the median ratio). */
+  largestDifferences: Record<'PING' | '/ping', Array<{ function: string; irPerRequest: number }>>;
 }
 
 /**
@@ -158,7 +158,8 @@ export async function benchInstructions(options: InstructionsOptions, log: (line
     };
 
     const values: Record<InstructionMeasurement, number[]> = { 'bot PING': [], 'verify-only PING': [], 'bot /ping': [], 'verify-only /ping': [] };
-    const pingDumps: Array<{ bot: string; verify: string; botIr: number; verifyIr: number }> = [];
+    type Pair = { bot: string; verify: string; botIr: number; verifyIr: number };
+    const pairs: Record<'PING' | '/ping', Pair[]> = { PING: [], '/ping': [] };
     for (let round = 0; round < options.rounds; round++) {
       const order = MEASUREMENTS.map((_, i) => MEASUREMENTS[(i + round) % MEASUREMENTS.length]!);
       const thisRound: Partial<Record<InstructionMeasurement, { perRequest: number; dump: string }>> = {};
@@ -167,7 +168,11 @@ export async function benchInstructions(options: InstructionsOptions, log: (line
         values[measurement].push(thisRound[measurement].perRequest);
       }
       log(`  round ${round + 1}/${options.rounds}: ${MEASUREMENTS.map((m) => `${m} ${(thisRound[m]!.perRequest / 1000).toFixed(0)}k`).join(', ')} instructions per request`);
-      pingDumps.push({ bot: thisRound['bot PING']!.dump, verify: thisRound['verify-only PING']!.dump, botIr: thisRound['bot PING']!.perRequest, verifyIr: thisRound['verify-only PING']!.perRequest });
+      for (const kind of ['PING', '/ping'] as const) {
+        const bot = thisRound[`bot ${kind}`]!;
+        const verify = thisRound[`verify-only ${kind}`]!;
+        pairs[kind].push({ bot: bot.dump, verify: verify.dump, botIr: bot.perRequest, verifyIr: verify.perRequest });
+      }
     }
 
     const perRequest = Object.fromEntries(MEASUREMENTS.map((m) => [m, spread(values[m])])) as Record<InstructionMeasurement, Spread>;
@@ -175,15 +180,18 @@ export async function benchInstructions(options: InstructionsOptions, log: (line
       'bot PING / verify-only PING': perRequest['bot PING'].median / perRequest['verify-only PING'].median,
       'bot /ping / verify-only /ping': perRequest['bot /ping'].median / perRequest['verify-only /ping'].median,
     };
-    // The round whose PING ratio is the median one, compared function by function.
-    const sorted = [...pingDumps].sort((a, b) => a.botIr / a.verifyIr - b.botIr / b.verifyIr);
-    const middle = sorted[sorted.length >> 1]!;
     const annotate = async (dump: string) => annotatedCosts((await run('callgrind_annotate', ['--inclusive=no', '--threshold=100', dump], { maxBuffer: 256 * 2 ** 20 })).stdout);
-    const [botCosts, verifyCosts] = await Promise.all([annotate(middle.bot), annotate(middle.verify)]);
-    const largestDifferences = [...new Set([...botCosts.keys(), ...verifyCosts.keys()])]
-      .map((name) => ({ function: name, irPerRequest: ((botCosts.get(name) ?? 0) - (verifyCosts.get(name) ?? 0)) / options.requests }))
-      .sort((a, b) => Math.abs(b.irPerRequest) - Math.abs(a.irPerRequest))
-      .slice(0, 8);
+    /** The round whose ratio is the median one, compared function by function. */
+    const differences = async (kind: 'PING' | '/ping') => {
+      const sorted = [...pairs[kind]].sort((a, b) => a.botIr / a.verifyIr - b.botIr / b.verifyIr);
+      const middle = sorted[sorted.length >> 1]!;
+      const [botCosts, verifyCosts] = await Promise.all([annotate(middle.bot), annotate(middle.verify)]);
+      return [...new Set([...botCosts.keys(), ...verifyCosts.keys()])]
+        .map((name) => ({ function: name, irPerRequest: ((botCosts.get(name) ?? 0) - (verifyCosts.get(name) ?? 0)) / options.requests }))
+        .sort((a, b) => Math.abs(b.irPerRequest) - Math.abs(a.irPerRequest))
+        .slice(0, 8);
+    };
+    const largestDifferences = { PING: await differences('PING'), '/ping': await differences('/ping') };
     return {
       requestsPerRound: options.requests,
       warmupRequests: options.warmup,

@@ -120,9 +120,11 @@ export function instructionRows(result: InstructionsResult): Row[] {
       `Instructions per request in the Worker's workerd, median (min–max) of ${result.rounds} rounds of ${result.requestsPerRound}`,
       `bot PING ${perRequest(p['bot PING'])}, verify-only PING ${perRequest(p['verify-only PING'])}, bot /ping ${perRequest(p['bot /ping'])}, verify-only /ping ${perRequest(p['verify-only /ping'])}`,
     ),
-    info(
-      'Largest differences, bot PING − verify-only PING, instructions per request (median round)',
-      result.largestDifferences.map((d) => `${d.irPerRequest >= 0 ? '+' : '−'}${Math.abs(d.irPerRequest).toFixed(0)} ${d.function.slice(0, 60)}`).join('; '),
+    ...(['PING', '/ping'] as const).map((kind) =>
+      info(
+        `Largest differences by function, bot ${kind} − verify-only ${kind}, instructions per request (median round)`,
+        result.largestDifferences[kind].map((d) => `${d.irPerRequest >= 0 ? '+' : '−'}${Math.abs(d.irPerRequest).toFixed(0)} ${d.function.slice(0, 60)}`).join('; '),
+      ),
     ),
   ];
 }

@@ -134,7 +134,7 @@ describe('per-feature configuration', () => {
   });
 
   it('copying .dev.vars.example with only the Discord and Facebook values filled in: PING, /ping and /login work, /privacy is a 503', async () => {
-    const vars = { ...onlyFacebook(), PUBLIC_BASE_URL: 'https://your-worker.your-subdomain.workers.dev', OPERATOR_NAME: '', OPERATOR_CONTACT: '' };
+    const vars = { ...onlyFacebook(), PUBLIC_BASE_URL: '', OPERATOR_NAME: '', OPERATOR_CONTACT: '' };
     expect(await brokenFeatures(vars)).toEqual(SITE_BROKEN);
     const page = await worker.fetch(new Request('https://bot.example/privacy') as never, vars, createExecutionContext());
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');

@@ -5,7 +5,7 @@ describe('routes', () => {
   it('GET / is a health check naming the bot', async () => {
     const response = await exports.default.fetch('https://bot.example/');
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/Facebook login bot/);
+    expect(await response.text()).toMatch(/Account login bot for Discord: up/);
   });
 
   it('an unknown path is 404', async () => {
