@@ -8,7 +8,12 @@ interface Env {
 
 let key: Promise<CryptoKey> | undefined;
 
-const hexBytes = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+/** The same hex decoding as the bot's (src/encoding.ts), so that the two differ only in what the bot adds. */
+function hexBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
