@@ -6,35 +6,19 @@
  */
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import worker from '../../src/index.ts';
-import { clearDatabase } from '../support/worker/database.ts';
-import { commandInteraction, freshUser, postInteraction } from '../support/worker/discord.ts';
-import { runAlarm, useLoginTestbed } from '../support/worker/login.ts';
-import { ROUTES } from '../support/worker/network.ts';
-import { providers, serveMetadata } from '../support/worker/providers.ts';
+import { freshBrowserTestbed, loginWithBrowserButton, ticketOf } from '../support/worker/browser.ts';
+import { useLoginTestbed } from '../support/worker/login.ts';
 
 const bed = useLoginTestbed();
 const HTTP_ENV = { ...env, PUBLIC_BASE_URL: 'http://bot.example' };
 
-beforeEach(async () => {
-  await clearDatabase();
-  serveMetadata(bed.net());
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
-  vi.spyOn(console, 'error').mockImplementation(() => {});
-  vi.spyOn(console, 'log').mockImplementation(() => {});
-});
+freshBrowserTestbed(bed);
 
 /** A GitHub /login (GitHub accepts http redirect URIs), and its bearer ticket. */
 async function githubTicket(): Promise<string> {
-  const user = freshUser('github');
-  const interaction = commandInteraction('login', user, { options: { provider: 'github' } });
-  await postInteraction(interaction);
-  bed.net().script(providers.github.deviceCode(), providers.github.device());
-  await runAlarm(user);
-  const edit = bed.net().to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(`/${interaction.token}/`)).at(-1)!;
-  const buttons = (edit.json as { components: Array<{ components: Array<{ label: string; url?: string }> }> }).components[0]!.components;
-  return new URL(buttons.find((b) => b.label.endsWith('in the browser'))!.url!).searchParams.get('t')!;
+  return ticketOf((await loginWithBrowserButton(bed.net(), 'github')).browserUrl);
 }
 
 const fetchWith = (vars: object, url: string, init: RequestInit = {}) =>
@@ -47,7 +31,6 @@ it('Linked Roles refuses a plain-http PUBLIC_BASE_URL', async () => {
 it('the browser login is not offered on a plain-http, non-loopback PUBLIC_BASE_URL', async () => {
   const ticket = await githubTicket();
   const page = await fetchWith(HTTP_ENV, `http://bot.example/auth/github/start?t=${encodeURIComponent(ticket)}`);
-  // Today: 200, the confirmation page with a form posting the ticket to http://bot.example/auth/github/start.
   expect(page.status).toBe(503);
 
   // A network observer replays the ticket from curl (no Origin, no Sec-Fetch-Site).
@@ -56,6 +39,5 @@ it('the browser login is not offered on a plain-http, non-loopback PUBLIC_BASE_U
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ t: ticket }),
   });
-  // Today: 302 to GitHub with redirect_uri=http://bot.example/auth/github/callback and a fresh state and cookie.
   expect(started.status).toBe(503);
 });

@@ -8,60 +8,19 @@
  */
 import { env, exports } from 'cloudflare:workers';
 import * as oauth from 'oauth4webapi';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { clearDatabase, linkOf } from '../support/worker/database.ts';
+import { describe, expect, it } from 'vitest';
+import { linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { advanceClock, runAlarm, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
-import { ACCESS_TOKEN, facebook, held, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
-import { ACCESS, providers, serveMetadata } from '../support/worker/providers.ts';
+import { ACCESS_TOKEN, facebook, held, json, ROUTES } from '../support/worker/network.ts';
+import { ACCESS, providers } from '../support/worker/providers.ts';
+import { FORM, freshBrowserTestbed, get, loginWithBrowserButton, post, SAME_ORIGIN, startPath, ticketOf, type ProviderId } from '../support/worker/browser.ts';
 
 const bed = useLoginTestbed();
 const EXCHANGE = 'POST graph:/oauth/access_token';
 const GITHUB_GRANT = () => `DELETE ${env.GITHUB_API_URL}/applications/${env.GITHUB_CLIENT_ID}/grant`;
 
-beforeEach(async () => {
-  await clearDatabase();
-  serveMetadata(bed.net());
-  vi.spyOn(console, 'warn').mockImplementation(() => {});
-  vi.spyOn(console, 'error').mockImplementation(() => {});
-  vi.spyOn(console, 'log').mockImplementation(() => {});
-});
-
-type ProviderId = 'facebook' | 'github' | 'google' | 'microsoft' | 'oidc';
-
-const deviceRoute = (provider: ProviderId) => (provider === 'facebook' ? ROUTES.deviceLogin : providers[provider].deviceCode());
-const deviceAnswer = (provider: ProviderId) => (provider === 'facebook' ? () => facebook.deviceCode() : providers[provider].device());
-
-interface Login {
-  user: TestUser;
-  token: string;
-  browserUrl: string;
-}
-
-/** `/login provider:<id>`: the code message, and its "in the browser" button's URL. */
-async function login(net: FakeNetwork, provider: ProviderId = 'facebook', user: TestUser = freshUser(provider)): Promise<Login> {
-  const interaction = commandInteraction('login', user, { options: { provider } });
-  await postInteraction(interaction);
-  net.script(deviceRoute(provider), deviceAnswer(provider));
-  await runAlarm(user);
-  const edit = net.to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(`/${interaction.token}/`)).at(-1)!;
-  const buttons = (edit.json as { components: Array<{ components: Array<{ label: string; url?: string }> }> }).components[0]!.components;
-  const browser = buttons.find((b) => b.label.endsWith('in the browser'))!;
-  return { user, token: interaction.token, browserUrl: browser.url! };
-}
-
-const get = (url: string, headers: Record<string, string> = {}) => exports.default.fetch(url, { headers, redirect: 'manual' });
-
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-/** What a browser sends with the confirmation page's form: the site's own Origin. */
-const SAME_ORIGIN = { ...FORM, origin: 'https://bot.example', 'sec-fetch-site': 'same-origin' };
-
-/** The button's URL without its query: where the page's form posts. */
-const startPath = (url: string) => url.split('?')[0]!;
-const ticketOf = (url: string) => new URL(url).searchParams.get('t')!;
-
-const post = (url: string, body: BodyInit, headers: Record<string, string> = SAME_ORIGIN) =>
-  exports.default.fetch(url, { method: 'POST', body, headers, redirect: 'manual' });
+freshBrowserTestbed(bed);
 
 interface Confirmation {
   status: number;
@@ -113,7 +72,7 @@ async function pageOf(response: Response) {
 
 describe('the code message offers the browser login', () => {
   it.each<ProviderId>(['facebook', 'github', 'google', 'microsoft', 'oidc'])('%s: a second link button to /auth/<provider>/start with an opaque ticket', async (provider) => {
-    const { browserUrl } = await login(bed.net(), provider);
+    const { browserUrl } = await loginWithBrowserButton(bed.net(), provider);
     const url = new URL(browserUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`https://bot.example/auth/${provider}/start`);
     expect(url.searchParams.get('t')).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/);
@@ -124,7 +83,7 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
   it('names the Discord account the sign-in is for, asks, and posts the ticket back to the same path; nothing is spent', async () => {
     const net = bed.net();
     const user: TestUser = { ...freshUser('github'), globalName: 'Ada' };
-    const { browserUrl } = await login(net, 'github', user);
+    const { browserUrl } = await loginWithBrowserButton(net, 'github', user);
     const page = await confirmation(browserUrl);
     expect(page.status).toBe(200);
     expect(page.text).toContain(`Link your GitHub account to the Discord account <strong>@${user.username}</strong> (Ada)?`);
@@ -148,7 +107,7 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
 
   it("in the browser's language", async () => {
     const user = freshUser('facebook');
-    const { browserUrl } = await login(bed.net(), 'facebook', user);
+    const { browserUrl } = await loginWithBrowserButton(bed.net(), 'facebook', user);
     const page = await confirmation(browserUrl, { 'accept-language': 'de-DE,de;q=0.9' });
     expect(page.status).toBe(200);
     expect(page.text).toContain(`Dein Facebook-Konto mit dem Discord-Konto <strong>@${user.username}</strong> verknüpfen?`);
@@ -158,7 +117,7 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
 
   it("escapes the Discord user's names", async () => {
     const user: TestUser = { ...freshUser('evil'), globalName: '<img src=x onerror=alert(1)>"&\'' };
-    const { browserUrl } = await login(bed.net(), 'facebook', user);
+    const { browserUrl } = await loginWithBrowserButton(bed.net(), 'facebook', user);
     const page = await confirmation(browserUrl);
     expect(page.text).toContain(`<strong>@${user.username}</strong> (&lt;img src=x onerror=alert(1)&gt;&quot;&amp;&#39;)`);
     expect(page.text).not.toContain('<img');
@@ -166,10 +125,10 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
 
   it('a used ticket is a 400, a finished login a 409, a damaged ticket or another provider a 400', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net);
+    const { user, browserUrl } = await loginWithBrowserButton(net);
     await start(browserUrl, user);
     expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 400, text: expect.stringContaining('already used') });
-    const next = await login(net, 'facebook', user);
+    const next = await loginWithBrowserButton(net, 'facebook', user);
     expect(await pageOf(await get(browserUrl))).toMatchObject({ status: 409, text: expect.stringContaining('already finished') });
     expect((await get(next.browserUrl.replace(/t=[0-9a-f]{4}/, 't=zzzz'))).status).toBe(400);
     expect((await get(next.browserUrl.replace('/facebook/', '/github/'))).status).toBe(400);
@@ -179,7 +138,7 @@ describe('GET /auth/<provider>/start: the confirmation page', () => {
 
 describe('POST /auth/<provider>/start: the confirmed start', () => {
   it('Facebook: 302 to the dialog with the exact redirect URI, state, PKCE S256; a cookie binding this browser', async () => {
-    const { user, browserUrl } = await login(bed.net());
+    const { user, browserUrl } = await loginWithBrowserButton(bed.net());
     const { location, setCookie } = await start(browserUrl, user);
     expect(`${location.origin}${location.pathname}`).toBe('https://www.facebook.com/v25.0/dialog/oauth');
     expect(Object.fromEntries(location.searchParams)).toEqual({
@@ -195,7 +154,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
   });
 
   it('an OpenID provider: its authorization endpoint by discovery, with a nonce', async () => {
-    const { browserUrl } = await login(bed.net(), 'oidc');
+    const { browserUrl } = await loginWithBrowserButton(bed.net(), 'oidc');
     const { location } = await start(browserUrl);
     expect(`${location.origin}${location.pathname}`).toBe(`${env.OIDC_ISSUER}/auth`);
     expect(location.searchParams.get('redirect_uri')).toBe('https://bot.example/auth/oidc/callback');
@@ -204,7 +163,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
   });
 
   it('Google: the "Web application" client (not the device flow\'s) at the discovered authorization endpoint', async () => {
-    const { browserUrl } = await login(bed.net(), 'google');
+    const { browserUrl } = await loginWithBrowserButton(bed.net(), 'google');
     const { location } = await start(browserUrl);
     expect(`${location.origin}${location.pathname}`).toBe(`${env.GOOGLE_ISSUER}/o/oauth2/v2/auth`);
     expect(Object.fromEntries(location.searchParams)).toEqual({
@@ -220,7 +179,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
   });
 
   it('the ticket works once: a second start is refused, and so are a damaged ticket and another provider', async () => {
-    const { browserUrl } = await login(bed.net());
+    const { browserUrl } = await loginWithBrowserButton(bed.net());
     const path = startPath(browserUrl);
     const ticket = ticketOf(browserUrl);
     await start(browserUrl);
@@ -237,7 +196,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
   it('a provider the bot does not offer in the browser is a 404; the redirect target is always the configured provider', async () => {
     expect((await get('https://bot.example/auth/evil/start?t=x')).status).toBe(404);
     expect((await post('https://bot.example/auth/evil/start', new URLSearchParams({ t: 'x' }))).status).toBe(404);
-    const { browserUrl } = await login(bed.net());
+    const { browserUrl } = await loginWithBrowserButton(bed.net());
     const { location } = await start(`${browserUrl}&redirect_uri=https://evil.example/`);
     expect(location.origin).toBe('https://www.facebook.com');
     expect(location.searchParams.get('redirect_uri')).toBe('https://bot.example/auth/facebook/callback');
@@ -249,7 +208,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
     ['another scheme or port of the same host', { ...FORM, origin: 'http://bot.example' }],
     ['a cross-site fetch without Origin (Sec-Fetch-Site)', { ...FORM, 'sec-fetch-site': 'cross-site' }],
   ])('%s: a 403 page, and the ticket stays good for its owner', async (_what, headers) => {
-    const { user, browserUrl } = await login(bed.net());
+    const { user, browserUrl } = await loginWithBrowserButton(bed.net());
     const response = await post(startPath(browserUrl), new URLSearchParams({ t: ticketOf(browserUrl) }), headers);
     expect(await pageOf(response)).toMatchObject({ status: 403, text: expect.stringContaining('not sent from this site'), csp: expect.stringContaining("default-src 'none'") });
     expect(response.headers.get('set-cookie')).toBeNull();
@@ -264,7 +223,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
   });
 
   it('only a small urlencoded form: another content type is a 415, a large body a 400; the ticket stays good', async () => {
-    const { browserUrl } = await login(bed.net());
+    const { browserUrl } = await loginWithBrowserButton(bed.net());
     const path = startPath(browserUrl);
     const ticket = ticketOf(browserUrl);
     const origin = { origin: 'https://bot.example' };
@@ -281,7 +240,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
 describe('GET /auth/<provider>/callback', () => {
   it('Facebook: exchanges the code with the verifier of the challenge, links, edits the message at once, and stops polling the device code', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net);
+    const { user, token, browserUrl } = await loginWithBrowserButton(net);
     const { location, cookie } = await start(browserUrl, user);
     net.script(EXCHANGE, () => json(200, { access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: 5183944 }));
     net.script(ROUTES.me, facebook.profile);
@@ -312,7 +271,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('while the code is being exchanged, the device code is not polled (the alarm due meanwhile skips the poll)', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net);
+    const { user, browserUrl } = await loginWithBrowserButton(net);
     const { location, cookie } = await start(browserUrl, user);
     const exchange = held();
     net.script(EXCHANGE, exchange.responder);
@@ -329,7 +288,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('an OpenID provider: code, verifier and redirect URI at the token endpoint, the nonce checked in the ID token', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net, 'oidc');
+    const { user, browserUrl } = await loginWithBrowserButton(net, 'oidc');
     const { location, cookie } = await start(browserUrl, user);
     net.script(providers.oidc.token(), providers.oidc.success({ nonce: location.searchParams.get('nonce'), name: 'Ada Lovelace' }));
     net.always(providers.oidc.revoke(), () => new Response(null, { status: 200 }));
@@ -348,7 +307,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('Google: the code exchanged and the token given back as the "Web application" client; the ID token is for it', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net, 'google');
+    const { user, browserUrl } = await loginWithBrowserButton(net, 'google');
     const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), providers.google.webSuccess({ nonce: location.searchParams.get('nonce') }));
     net.script(providers.google.revoke(), () => new Response(null, { status: 200 }));
@@ -377,7 +336,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it("Google: an ID token for the device flow's client (aud) is refused at the browser callback: nothing linked", async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net, 'google');
+    const { user, token, browserUrl } = await loginWithBrowserButton(net, 'google');
     const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), providers.google.success({ nonce: location.searchParams.get('nonce') }));
     const response = await callback('google', { code: '4/0Acode', state: location.searchParams.get('state')! }, cookie);
@@ -389,7 +348,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('an ID token with another nonce is refused: a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net, 'oidc');
+    const { user, token, browserUrl } = await loginWithBrowserButton(net, 'oidc');
     const { location, cookie } = await start(browserUrl, user);
     net.script(providers.oidc.token(), providers.oidc.success({ nonce: 'another-nonce', name: 'Ada' }));
     const response = await callback('oidc', { code: 'oidc-code', state: location.searchParams.get('state')! }, cookie);
@@ -401,7 +360,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('error=access_denied: a 400 page, nothing linked, and the message says declined', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net);
+    const { user, token, browserUrl } = await loginWithBrowserButton(net);
     const { location, cookie } = await start(browserUrl, user);
     const state = location.searchParams.get('state')!;
     const response = await callback('facebook', { error: 'access_denied', error_code: '200', error_reason: 'user_denied', state }, cookie);
@@ -413,7 +372,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('a code the provider refuses to exchange (used): a 400 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net);
+    const { user, token, browserUrl } = await loginWithBrowserButton(net);
     const { location, cookie } = await start(browserUrl, user);
     net.script(EXCHANGE, () => json(400, { error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 } }));
     const response = await callback('facebook', { code: 'used', state: location.searchParams.get('state')! }, cookie);
@@ -425,7 +384,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('GitHub: who logged in is read again at once after a transient failure, then linked', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net, 'github');
+    const { user, browserUrl } = await loginWithBrowserButton(net, 'github');
     const { location, cookie } = await start(browserUrl);
     net.script(providers.github.token(), providers.github.success());
     net.script(providers.github.user(), () => json(503, { message: 'Service unavailable' }), providers.github.profile());
@@ -439,7 +398,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('GitHub: a token whose owner cannot be read is still given back, and nothing is linked', async () => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net, 'github');
+    const { user, browserUrl } = await loginWithBrowserButton(net, 'github');
     const { location, cookie } = await start(browserUrl);
     net.script(providers.github.token(), providers.github.success());
     net.always(providers.github.user(), () => json(401, { message: 'Bad credentials' }));
@@ -452,7 +411,7 @@ describe('GET /auth/<provider>/callback', () => {
 
   it('the provider down at the exchange (a 5xx): a 502 page, nothing linked, the message says the login failed', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await login(net, 'google');
+    const { user, token, browserUrl } = await loginWithBrowserButton(net, 'google');
     const { location, cookie } = await start(browserUrl, user);
     net.script(providers.google.token(), () => json(503, { error: 'temporarily_unavailable' }));
     const response = await callback('google', { code: 'g-code', state: location.searchParams.get('state')! }, cookie);
@@ -467,7 +426,7 @@ describe('GET /auth/<provider>/callback', () => {
     ['server_error', 502],
   ] as const)('error=%s at the callback: a %i page, nothing linked', async (error, status) => {
     const net = bed.net();
-    const { user, browserUrl } = await login(net);
+    const { user, browserUrl } = await loginWithBrowserButton(net);
     const { location, cookie } = await start(browserUrl, user);
     const response = await callback('facebook', { error, state: location.searchParams.get('state')! }, cookie);
     expect(response.status).toBe(status);
@@ -477,7 +436,7 @@ describe('GET /auth/<provider>/callback', () => {
   /** A started browser login and what a genuine callback would carry. */
   async function startedLogin() {
     const net = bed.net();
-    const login_ = await login(net);
+    const login_ = await loginWithBrowserButton(net);
     const started = await start(login_.browserUrl, login_.user);
     return { net, ...login_, state: started.location.searchParams.get('state')!, cookie: started.cookie };
   }

@@ -9,11 +9,12 @@ import { env, exports } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../src/env.ts';
 import { linkAccount } from '../../src/links/store.ts';
+import { loginWithBrowserButton, postStart } from '../support/worker/browser.ts';
 import { clearDatabase, linkOf } from '../support/worker/database.ts';
 import { commandInteraction, freshUser, postInteraction, type TestUser } from '../support/worker/discord.ts';
 import { LINKED_ROLES_ROUTES as R, connectionAnswer, storeGrant } from '../support/worker/linked-roles.ts';
 import { advanceClock, loginShowingCode, runAlarm, scheduledAlarm, sendLogin, sessionOf, storedState, titlesFor, useLoginTestbed } from '../support/worker/login.ts';
-import { ACCESS_TOKEN, facebook, held, json, ROUTES, type FakeNetwork } from '../support/worker/network.ts';
+import { ACCESS_TOKEN, facebook, held, json, ROUTES } from '../support/worker/network.ts';
 
 const bed = useLoginTestbed();
 const ADA_ID = '10229876543210987';
@@ -120,39 +121,14 @@ describe('Linked Roles after an account moves to another Discord user', () => {
   });
 });
 
-// ---- The browser path (helpers as in browser-login.test.ts) ----------------------------------------------------
-
-const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://bot.example', 'sec-fetch-site': 'same-origin' };
-
-async function facebookLoginWithBrowserButton(net: FakeNetwork) {
-  const user = freshUser('facebook');
-  const interaction = commandInteraction('login', user, { options: { provider: 'facebook' } });
-  await postInteraction(interaction);
-  net.script(ROUTES.deviceLogin, () => facebook.deviceCode());
-  await runAlarm(user);
-  const edit = net.to(ROUTES.editOriginal).filter((r) => r.url.pathname.includes(`/${interaction.token}/`)).at(-1)!;
-  const buttons = (edit.json as { components: Array<{ components: Array<{ label: string; url?: string }> }> }).components[0]!.components;
-  const browserUrl = buttons.find((b) => b.label.endsWith('in the browser'))!.url!;
-  return { user, token: interaction.token, browserUrl };
-}
-
-async function startInBrowser(browserUrl: string) {
-  const ticket = new URL(browserUrl).searchParams.get('t')!;
-  const response = await exports.default.fetch(browserUrl.split('?')[0]!, {
-    method: 'POST',
-    body: new URLSearchParams({ t: ticket }),
-    headers: FORM_HEADERS,
-    redirect: 'manual',
-  });
-  expect(response.status).toBe(302);
-  return { location: new URL(response.headers.get('location')!), cookie: response.headers.get('set-cookie')!.split(';')[0]! };
-}
-
 describe('the browser path against the device code expiry', () => {
   it('a browser callback accepted before the device code expires still links when the expiry alarm fires during the exchange', async () => {
     const net = bed.net();
-    const { user, token, browserUrl } = await facebookLoginWithBrowserButton(net);
-    const { location, cookie } = await startInBrowser(browserUrl);
+    const { user, token, browserUrl } = await loginWithBrowserButton(net);
+    const started = await postStart(browserUrl);
+    expect(started.status).toBe(302);
+    const location = new URL(started.headers.get('location')!);
+    const cookie = started.headers.get('set-cookie')!.split(';')[0]!;
     const exchange = held();
     net.script(EXCHANGE, exchange.responder);
     net.script(ROUTES.me, facebook.profile);
