@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { DEFAULT_DISCORD_API_URL, type Vars } from '../src/config.ts';
+import { discordSetting, type Vars } from '../src/config.ts';
 import { DiscordApiError, DiscordRest } from '../src/discord/rest.ts';
 import { metadataRecords } from '../src/linked-roles/metadata.ts';
 import { enabledProviders, providerLabel, providerState } from '../src/providers/registry.ts';
@@ -35,7 +35,10 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const rest = new DiscordRest({ baseUrl: vars.DISCORD_API_URL?.trim() || DEFAULT_DISCORD_API_URL, timeoutMs: 15_000 });
+  // Checked as the Worker checks it (https, plain http only on loopback): the bot token must not travel in clear.
+  const discord = discordSetting(vars as Vars);
+  if (!discord.ok) return 1;
+  const rest = new DiscordRest({ baseUrl: discord.value.apiUrl, timeoutMs: 15_000 });
   const commandsOk = await registerCommands(rest, applicationId, botToken, guildId);
   const metadataOk = await registerMetadata(rest, applicationId, botToken, vars as Vars);
   return commandsOk && metadataOk ? 0 : 1;

@@ -449,6 +449,8 @@ export class LoginSession extends DurableObject<Env> {
       this.#save(state);
       return;
     }
+    // A Cancel or a newer login meanwhile has already given the token back (#dropGrant).
+    if (this.accessTokens.get(session.id) !== grant) return;
     this.accessTokens.delete(session.id);
     // The bot needs only who the user is: the token goes back to the provider where it can be given back.
     await provider.release(grant);

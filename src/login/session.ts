@@ -605,7 +605,11 @@ export const pushSettled = (push: RoleConnectionPush, retryAfterMs: number | und
  */
 export function pushAttempted(state: State, attempted: RoleConnectionPush, retryAfterMs: number | undefined, now: number): State {
   const push = state.push;
-  if (!push || push.seq !== attempted.seq) return state;
+  if (!push) return state;
+  if (push.seq !== attempted.seq) {
+    // A newer request came in while this one was out: it still owes its push, but after the wait Discord asked for.
+    return retryAfterMs === undefined ? state : { ...state, push: { ...push, notBefore: Math.max(push.notBefore ?? 0, now + retryAfterMs) } };
+  }
   if (retryAfterMs === undefined || pushSettled(push, retryAfterMs)) {
     const { push: _done, ...rest } = state;
     return rest;

@@ -141,6 +141,14 @@ describe('npm run register-commands', () => {
     expect(seen).toHaveLength(0);
   });
 
+  it('refuses a plain-http DISCORD_API_URL off loopback before sending the bot token anywhere', async () => {
+    const result = await run({ DISCORD_APPLICATION_ID: APP, DISCORD_BOT_TOKEN: BOT_TOKEN, DISCORD_API_URL: 'http://discord.example/api/v10' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DISCORD_API_URL must be an https URL');
+    expect(result.stderr).not.toContain(BOT_TOKEN);
+    expect(seen).toHaveLength(0);
+  });
+
   it('exits non-zero when Discord cannot be reached', async () => {
     const result = await run({ DISCORD_APPLICATION_ID: APP, DISCORD_BOT_TOKEN: BOT_TOKEN, DISCORD_API_URL: 'http://127.0.0.1:9/api/v10' });
     expect(result.code).toBe(1);

@@ -183,4 +183,28 @@ describe('Discord asked the Linked Roles push to wait', () => {
     await runAlarm(user);
     expect(net.to(R.putConnection)).toHaveLength(1);
   });
+  it('a push requested while the attempt that gets the 429 is in flight waits for retry_after too', async () => {
+    const net = bed.net();
+    const user = freshUser();
+    await storeGrant(user.id, Date.now() + 7 * DAY);
+    await linkAccount(env.DB, { discordUserId: user.id, provider: 'facebook', subject: ADA_ID, name: 'Ada', scopes: [], now: 1 });
+    const put = held();
+    net.script(R.putConnection, put.responder);
+    net.always(R.putConnection, () => connectionAnswer());
+    await sessionOf(user).forgetAccount('facebook', user.id);
+    const alarm = runAlarm(user);
+    await put.arrived;
+    // Another change of the links while Discord is being asked.
+    await sessionOf(user).forgetAccount('facebook', user.id);
+    put.release(() => json(429, { message: 'You are being rate limited.', retry_after: 30, global: false }));
+    await alarm;
+    expect(net.to(R.putConnection)).toHaveLength(1);
+    advanceClock(1_000);
+    await runAlarm(user);
+    expect(net.to(R.putConnection)).toHaveLength(1);
+    // After Discord's 30 s, the newer request is pushed.
+    advanceClock(30_000);
+    await runAlarm(user);
+    expect(net.to(R.putConnection)).toHaveLength(2);
+  });
 });

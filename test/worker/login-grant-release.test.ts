@@ -56,3 +56,26 @@ it('a token issued to a poll that was in flight when a newer /login came in is r
   expect(revocations(net)).toEqual([givenBack]);
   expect(await linkOf(user.id, 'google')).toBeNull();
 });
+
+it('a Cancel while who logged in is being read gives the token back once, and links nothing', async () => {
+  const net = bed.net();
+  const user = freshUser('github');
+  await postInteraction(commandInteraction('login', user, { options: { provider: 'github' } }));
+  net.script(providers.github.deviceCode(), providers.github.device());
+  await runAlarm(user);
+  const edit = net.to(ROUTES.editOriginal).at(-1)!.json as { components: Array<{ components: Array<{ custom_id?: string }> }> };
+  const cancelId = edit.components[0]!.components.find((c) => c.custom_id)!.custom_id!;
+  const grantDeletion = `DELETE ${env.GITHUB_API_URL}/applications/${env.GITHUB_CLIENT_ID}/grant`;
+  net.always(grantDeletion, () => new Response(null, { status: 204 }));
+  net.script(providers.github.token(), providers.github.success());
+  const profile = held();
+  net.script(providers.github.user(), profile.responder);
+  advanceClock(5_000);
+  const alarm = runAlarm(user);
+  await profile.arrived;
+  await clickButton(cancelId, user);
+  profile.release(providers.github.profile());
+  await alarm;
+  expect(net.to(grantDeletion).map((r) => r.json)).toEqual([{ access_token: ACCESS }]);
+  expect(await linkOf(user.id, 'github')).toBeNull();
+});
