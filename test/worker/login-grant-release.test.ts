@@ -18,15 +18,20 @@ beforeEach(async () => {
   for (const level of ['log', 'warn', 'error'] as const) vi.spyOn(console, level).mockImplementation(() => {});
 });
 
-/** A Google /login showing its code, then a poll held open by the test. */
-async function googleLoginPolling() {
+/** `/login provider:<id>` showing its code: the user, and the Cancel button's custom_id. */
+async function loginShowingCode(provider: 'github' | 'google') {
   const net = bed.net();
-  const user = freshUser('google');
-  await postInteraction(commandInteraction('login', user, { options: { provider: 'google' } }));
-  net.script(providers.google.deviceCode(), providers.google.device());
+  const user = freshUser(provider);
+  await postInteraction(commandInteraction('login', user, { options: { provider } }));
+  net.script(providers[provider].deviceCode(), providers[provider].device());
   await runAlarm(user);
   const edit = net.to(ROUTES.editOriginal).at(-1)!.json as { components: Array<{ components: Array<{ custom_id?: string }> }> };
-  const cancelId = edit.components[0]!.components.find((c) => c.custom_id)!.custom_id!;
+  return { net, user, cancelId: edit.components[0]!.components.find((c) => c.custom_id)!.custom_id! };
+}
+
+/** A Google /login showing its code, then a poll held open by the test. */
+async function googleLoginPolling() {
+  const { net, user, cancelId } = await loginShowingCode('google');
   const poll = held();
   net.script(providers.google.token(), poll.responder);
   net.always(providers.google.revoke(), () => new Response(null, { status: 200 }));
@@ -58,13 +63,7 @@ it('a token issued to a poll that was in flight when a newer /login came in is r
 });
 
 it('a Cancel while who logged in is being read gives the token back once, and links nothing', async () => {
-  const net = bed.net();
-  const user = freshUser('github');
-  await postInteraction(commandInteraction('login', user, { options: { provider: 'github' } }));
-  net.script(providers.github.deviceCode(), providers.github.device());
-  await runAlarm(user);
-  const edit = net.to(ROUTES.editOriginal).at(-1)!.json as { components: Array<{ components: Array<{ custom_id?: string }> }> };
-  const cancelId = edit.components[0]!.components.find((c) => c.custom_id)!.custom_id!;
+  const { net, user, cancelId } = await loginShowingCode('github');
   const grantDeletion = `DELETE ${env.GITHUB_API_URL}/applications/${env.GITHUB_CLIENT_ID}/grant`;
   net.always(grantDeletion, () => new Response(null, { status: 204 }));
   net.script(providers.github.token(), providers.github.success());
