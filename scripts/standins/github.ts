@@ -32,6 +32,7 @@ import * as errors from './github-errors.ts';
 import { authorizeDecisionAnswer, authorizePageAnswer, devicePageAnswer, refusedAnswer, type BrowserPages } from './oauth-browser.ts';
 import { AuthorizationCodes, isWellFormedPkceValue, type AuthorizationRequest, type AuthorizationSnapshot } from './oauth-codes.ts';
 import {
+  DEVICE_GRANT_TYPE,
   DeviceCodeError,
   DeviceLogins,
   UNAMBIGUOUS_ALPHABET,
@@ -70,7 +71,7 @@ export type GitHubFault = CommonFault;
 /** Routes a browser loads (the playground leaves them out of the Worker's traffic). */
 export const GITHUB_BROWSER_ROUTES: ReadonlySet<GitHubRoute> = new Set(['authorize', 'device', 'avatar']);
 
-export const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+export { DEVICE_GRANT_TYPE };
 
 export interface GitHubStandinOptions {
   port?: number;

@@ -31,7 +31,7 @@ import { DEFAULT_TV_CLIENT, DEFAULT_WEB_CLIENT, DEVICE_FLOW_NEEDS_TV_CLIENT, Goo
 import { accessTokenHash, IdTokenSigner, type Jwks } from './id-token.ts';
 import { authorizeDecisionAnswer, authorizePageAnswer, devicePageAnswer, refusedAnswer, type BrowserPages } from './oauth-browser.ts';
 import { AuthorizationCodes, isWellFormedPkceValue, type AuthorizationRequest, type AuthorizationSnapshot, type PkceMethod } from './oauth-codes.ts';
-import { CONSONANTS, DeviceCodeError, DeviceLogins, randomCode, type DeviceLoginEvent, type DeviceLoginSnapshot } from './oauth-device-logins.ts';
+import { CONSONANTS, DEVICE_GRANT_TYPE, DeviceCodeError, DeviceLogins, randomCode, type DeviceLoginEvent, type DeviceLoginSnapshot } from './oauth-device-logins.ts';
 import { DEFAULT_IDENTITIES, numericIdOf, slugOf, splitName, type Identity } from './oauth-identities.ts';
 import { avatarSvg, errorPage, type Brand } from './oauth-pages.ts';
 import {
@@ -63,7 +63,7 @@ export type GoogleFault = CommonFault | UnavailableFault;
 /** Routes a browser loads (the playground leaves them out of the Worker's traffic). */
 export const GOOGLE_BROWSER_ROUTES: ReadonlySet<GoogleRoute> = new Set(['authorize', 'device', 'avatar']);
 
-export const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+export { DEVICE_GRANT_TYPE };
 
 const EMAIL_SCOPE = 'https://www.googleapis.com/auth/userinfo.email';
 const PROFILE_SCOPE = 'https://www.googleapis.com/auth/userinfo.profile';

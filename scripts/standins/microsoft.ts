@@ -27,6 +27,7 @@ import * as entra from './microsoft-errors.ts';
 import { authorizeDecisionAnswer, authorizePageAnswer, devicePageAnswer, refusedAnswer, type BrowserPages } from './oauth-browser.ts';
 import { AuthorizationCodes, isWellFormedPkceValue, type AuthorizationRequest, type AuthorizationSnapshot, type PkceMethod } from './oauth-codes.ts';
 import {
+  DEVICE_GRANT_TYPE,
   DeviceCodeError,
   DeviceLogins,
   UNAMBIGUOUS_ALPHABET,
@@ -64,7 +65,7 @@ export type MicrosoftFault = CommonFault;
 /** Routes a browser loads (the playground leaves them out of the Worker's traffic). */
 export const MICROSOFT_BROWSER_ROUTES: ReadonlySet<MicrosoftRoute> = new Set(['authorize', 'device', 'avatar']);
 
-export const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+export { DEVICE_GRANT_TYPE };
 /** The tenant of every personal Microsoft account. */
 export const PERSONAL_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
 const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);

@@ -62,21 +62,23 @@ export function devicePageAnswer<I extends Identity>(pages: BrowserPages<I>, met
   }
 }
 
+/** The consent page of an open request; `answer`: what the person chose before, and why it was refused. */
+function consentPage<I extends Identity>(pages: BrowserPages<I>, request: AuthorizationRequest, requestId: string, answer: { selected?: string; error?: string } = {}) {
+  return authorizePage({
+    brand: pages.brand,
+    action: pages.authorizePath(request),
+    requestId,
+    appName: pages.appName,
+    scopes: request.scopes,
+    redirectOrigin: new URL(request.redirectUri).origin,
+    identities: pages.choices(request.tenant),
+    ...answer,
+  });
+}
+
 /** A validated request: opens it and shows the consent page. */
 export function authorizePageAnswer<I extends Identity>(pages: BrowserPages<I>, request: AuthorizationRequest): Answer {
-  const requestId = pages.codes.open(request);
-  return htmlAnswer(
-    200,
-    authorizePage({
-      brand: pages.brand,
-      action: pages.authorizePath(request),
-      requestId,
-      appName: pages.appName,
-      scopes: request.scopes,
-      redirectOrigin: new URL(request.redirectUri).origin,
-      identities: pages.choices(request.tenant),
-    }),
-  );
+  return htmlAnswer(200, consentPage(pages, request, pages.codes.open(request)));
 }
 
 /** POST of the consent page: the redirect back to the client, or the page again with a note. */
@@ -96,20 +98,7 @@ export function authorizeDecisionAnswer<I extends Identity>(pages: BrowserPages<
   const identity = params.identity === undefined ? undefined : pages.identity(params.identity);
   const refusal = identity ? pages.refusal?.(identity, request.tenant) : 'Choose who you are from the list.';
   if (!identity || refusal) {
-    return htmlAnswer(
-      400,
-      authorizePage({
-        brand: pages.brand,
-        action: pages.authorizePath(request),
-        requestId,
-        appName: pages.appName,
-        scopes: request.scopes,
-        redirectOrigin: new URL(request.redirectUri).origin,
-        identities: pages.choices(request.tenant),
-        selected: params.identity,
-        ...(refusal ? { error: refusal } : {}),
-      }),
-    );
+    return htmlAnswer(400, consentPage(pages, request, requestId, { ...(params.identity !== undefined ? { selected: params.identity } : {}), ...(refusal ? { error: refusal } : {}) }));
   }
   const approved = pages.codes.approve(requestId, identity)!;
   return redirectAnswer(pages.approvedLocation(approved.request, approved.code), 'approved');

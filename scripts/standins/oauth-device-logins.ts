@@ -13,6 +13,9 @@ import type { Clock } from '../lib/clock.ts';
 import type { Identity } from './oauth-identities.ts';
 
 /** No 0/O, 1/I/L, so a code read off a screen is typed right. */
+/** RFC 8628 §3.4: the token request's grant_type for a device code. */
+export const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
 export const UNAMBIGUOUS_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 /** Consonants only: no vowels, so no code spells a word. */
 export const CONSONANTS = 'BCDFGHJKLMNPQRSTVWXZ';

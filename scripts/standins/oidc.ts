@@ -36,6 +36,7 @@ import { TrafficLog } from '../lib/traffic-log.ts';
 import { waitForEvent } from '../lib/wait.ts';
 import { pictureSvg } from './facebook-pages.ts';
 import { codeEntryPage, confirmPage, deviceSuccessPage, errorPage, CODE_ENTRY_TEXT, type CodeEntryProblem } from './oidc-pages.ts';
+import { DEVICE_GRANT_TYPE } from './oauth-device-logins.ts';
 import { isExit, UserAgent, type Exit, type Page } from './oidc-user-agent.ts';
 
 export interface OidcIdentity {
@@ -168,7 +169,6 @@ const ROUTES = {
   userinfo: '/me',
 };
 
-const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const SLOW_DOWN_STEP_MS = 5_000;
 const SECRET_PARAMS = new Set(['device_code', 'code', 'code_verifier', 'client_secret', 'refresh_token', 'token', 'password', 'authorization', 'xsrf']);
 
@@ -272,7 +272,7 @@ export async function startOidcStandin(options: OidcStandinOptions = {}): Promis
       ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}),
       client_name: 'Discord bot (stand-in client)',
       token_endpoint_auth_method: tokenEndpointAuthMethod,
-      grant_types: [DEVICE_GRANT, 'refresh_token', ...(withRedirect ? ['authorization_code'] : [])],
+      grant_types: [DEVICE_GRANT_TYPE, 'refresh_token', ...(withRedirect ? ['authorization_code'] : [])],
       response_types: withRedirect ? ['code'] : [],
       redirect_uris: [...redirectUris],
     };
@@ -465,7 +465,7 @@ export async function startOidcStandin(options: OidcStandinOptions = {}): Promis
       let body = await readBody(request, 56 * 1024);
       const form = new URLSearchParams(body.toString('utf8'));
       params = { ...params, ...Object.fromEntries(form) };
-      const record = form.get('grant_type') === DEVICE_GRANT ? byDeviceCode.get(form.get('device_code') ?? '') : undefined;
+      const record = form.get('grant_type') === DEVICE_GRANT_TYPE ? byDeviceCode.get(form.get('device_code') ?? '') : undefined;
       if (record) {
         const { tooFast } = startPoll(record);
         if (tooFast && options.slowDown) {

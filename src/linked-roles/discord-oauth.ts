@@ -125,9 +125,9 @@ function failure(call: Call, response: FetchedText, body: unknown, note = ''): F
   return { kind: 'failed', reason: clip(redact(`${call.method} ${call.path}: HTTP ${response.status}${detail(body)}${note}`, call.secrets)) };
 }
 
-// looseObject: Discord adds fields over time (and valibot's looseObject is in the bundle already).
+// v.object checks what the bot reads and passes by the fields Discord adds over time.
 const NonEmpty = v.pipe(v.string(), v.minLength(1));
-const TokenAnswer = v.looseObject({ access_token: NonEmpty, refresh_token: NonEmpty, expires_in: v.number(), token_type: v.string(), scope: v.string() });
+const TokenAnswer = v.object({ access_token: NonEmpty, refresh_token: NonEmpty, expires_in: v.number(), token_type: v.string(), scope: v.string() });
 
 /** `secret`: the code or refresh token sent. */
 async function tokenRequest(client: DiscordOAuthClient, params: Record<string, string>, secret: string, now: number): Promise<TokenResult> {
@@ -198,7 +198,9 @@ async function bearerCall<T>(client: DiscordOAuthClient, call: Omit<Call, 'secre
   return value === undefined ? failure(full, response, undefined, ': unexpected answer') : { kind: 'ok', value };
 }
 
-const MeAnswer = v.looseObject({ user: v.looseObject({ id: v.pipe(v.string(), v.regex(/^\d{17,20}$/)), username: v.string() }) });
+const MeAnswer = v.object({
+  user: v.object({ id: v.pipe(v.string(), v.regex(/^\d{17,20}$/)), username: v.string(), global_name: v.optional(v.unknown()) }),
+});
 
 /** `GET /oauth2/@me`: who authorized (needs `identify`). */
 export function currentUser(client: DiscordOAuthClient, accessToken: string): Promise<BearerResult<DiscordIdentity>> {
@@ -206,7 +208,7 @@ export function currentUser(client: DiscordOAuthClient, accessToken: string): Pr
     const parsed = v.safeParse(MeAnswer, body);
     if (!parsed.success) return undefined;
     const { user } = parsed.output;
-    const globalName = field(user, 'global_name');
+    const globalName = user.global_name;
     return { id: user.id, username: user.username, globalName: typeof globalName === 'string' && globalName ? globalName : undefined };
   });
 }

@@ -10,7 +10,7 @@
  * approved the app before, comes straight back from the provider and links their account to the sender's Discord
  * account. The page names that Discord account, and a cross-site form cannot skip it (the POST checks Origin).
  */
-import { isLoopback, siteSetting } from '../config.ts';
+import { isLoopback, siteSetting, type SiteSettings } from '../config.ts';
 import type { Env } from '../env.ts';
 import { html, htmlPage, htmlText, PAGE_CSP, type Html } from '../html.ts';
 import { readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
@@ -125,19 +125,27 @@ function discordAccount(result: Extract<BrowserTicketResult, { kind: 'ok' }>): H
     : html`<strong>@${user.username}</strong>`;
 }
 
-/** GET /auth/<provider>/start?t=<ticket>: the confirmation page; the ticket is checked, not spent. */
-export async function browserLoginConfirm(request: Request, env: Env, providerId: string): Promise<Response> {
+/** What both /start routes need: the pages in the reader's language, the provider and the site, or the page saying why not. */
+function startRoute(request: Request, env: Env, providerId: string): { pages: Pages; provider: Provider; site: SiteSettings } | Response {
   const pages = pagesIn(pageTranslator(request));
   const provider = browserProvider(env, providerId);
   if (!provider) return pages.notOffered();
   const site = siteSetting(env);
   if (!site.ok) return pages.notSetUp();
+  return { pages, provider, site: site.value };
+}
+
+/** GET /auth/<provider>/start?t=<ticket>: the confirmation page; the ticket is checked, not spent. */
+export async function browserLoginConfirm(request: Request, env: Env, providerId: string): Promise<Response> {
+  const route = startRoute(request, env, providerId);
+  if (route instanceof Response) return route;
+  const { pages, provider, site } = route;
   const ticket = new URL(request.url).searchParams.get('t');
   const session = sessionFor(env, ticket);
   if (!session || !ticket) return pages.badLink();
   const checked = await session.browserTicket(ticket, provider.id);
   if (checked.kind !== 'ok') return ticketRefused(pages, checked.kind);
-  const { publicBaseUrl } = site.value;
+  const { publicBaseUrl } = site;
   return pages.confirm(provider, `${publicBaseUrl}/auth/${provider.id}/start`, ticket, discordAccount(checked), isLoopback(publicBaseUrl));
 }
 
@@ -152,15 +160,13 @@ async function formTicket(request: Request, pages: Pages): Promise<string | Resp
 
 /** POST /auth/<provider>/start (form: t=<ticket>), from the confirmation page: to the provider. */
 export async function browserLoginStart(request: Request, env: Env, providerId: string): Promise<Response> {
-  const pages = pagesIn(pageTranslator(request));
-  const provider = browserProvider(env, providerId);
-  if (!provider) return pages.notOffered();
-  const site = siteSetting(env);
-  if (!site.ok) return pages.notSetUp();
+  const route = startRoute(request, env, providerId);
+  if (route instanceof Response) return route;
+  const { pages, provider, site } = route;
   // A browser sends Origin with every POST, and Sec-Fetch-Site where it can: a form on another site is refused.
   const origin = request.headers.get('origin');
   const fetchSite = request.headers.get('sec-fetch-site');
-  if ((origin !== null && origin !== new URL(site.value.publicBaseUrl).origin) || (fetchSite !== null && fetchSite !== 'same-origin')) return pages.crossSite();
+  if ((origin !== null && origin !== new URL(site.publicBaseUrl).origin) || (fetchSite !== null && fetchSite !== 'same-origin')) return pages.crossSite();
   const ticket = await formTicket(request, pages);
   if (ticket instanceof Response) return ticket;
   const session = sessionFor(env, ticket);
@@ -175,12 +181,12 @@ export async function browserLoginStart(request: Request, env: Env, providerId: 
   const started = await session.browserStart(ticket, provider.id);
   if (started.kind !== 'ok') return ticketRefused(pages, started.kind);
   const location = authorizationUrl({
-    redirectUri: callbackUrl(site.value.publicBaseUrl, provider.id),
+    redirectUri: callbackUrl(site.publicBaseUrl, provider.id),
     state: started.state,
     codeChallenge: started.codeChallenge,
     nonce: started.nonce,
   });
-  const secure = isLoopback(site.value.publicBaseUrl) && site.value.publicBaseUrl.startsWith('http:') ? '' : '; Secure';
+  const secure = isLoopback(site.publicBaseUrl) && site.publicBaseUrl.startsWith('http:') ? '' : '; Secure';
   return new Response(null, {
     status: 302,
     headers: {
