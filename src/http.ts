@@ -54,6 +54,24 @@ export function textResponse(status: number, message: string, headers?: Record<s
   });
 }
 
+/**
+ * A cookie that binds a browser to a flow in progress (a state, a login): never readable by scripts, not sent on
+ * cross-site subrequests, only under `path`, and Secure unless the site is served over loopback http.
+ */
+export function bindingCookie(name: string, value: string, options: { path: string; maxAgeSeconds: number; siteUrl: string }): string {
+  const secure = new URL(options.siteUrl).protocol === 'https:' ? '; Secure' : '';
+  return `${name}=${value}; Max-Age=${options.maxAgeSeconds}; Path=${options.path}; HttpOnly; SameSite=Lax${secure}`;
+}
+
+/** The value of the cookie `name` the request carries, if any. */
+export function requestCookie(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
 export class FetchTimeoutError extends Error {
   override name = 'TimeoutError';
 }

@@ -13,7 +13,7 @@
 import { isLoopback, siteSetting, type SiteSettings } from '../config.ts';
 import type { Env } from '../env.ts';
 import { html, htmlPage, htmlText, PAGE_CSP, type Html } from '../html.ts';
-import { readBodyWithLimit, textResponse, TOO_LARGE } from '../http.ts';
+import { bindingCookie, readBodyWithLimit, requestCookie, textResponse, TOO_LARGE } from '../http.ts';
 import type { Translator } from '../i18n/catalog.ts';
 import { pageTranslator } from '../i18n/locales.ts';
 import { callbackUrl, type BrowserTicketResult } from '../login/login-session.ts';
@@ -92,14 +92,6 @@ function pagesIn(t: Translator) {
 function browserProvider(env: Env, id: string): Provider | undefined {
   const provider = isProviderId(id) ? enabledProvider(env, id) : undefined;
   return provider?.browser ? provider : undefined;
-}
-
-function cookieValue(request: Request): string | undefined {
-  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return undefined;
 }
 
 type Pages = ReturnType<typeof pagesIn>;
@@ -186,12 +178,11 @@ export async function browserLoginStart(request: Request, env: Env, providerId: 
     codeChallenge: started.codeChallenge,
     nonce: started.nonce,
   });
-  const secure = isLoopback(site.publicBaseUrl) && site.publicBaseUrl.startsWith('http:') ? '' : '; Secure';
   return new Response(null, {
     status: 302,
     headers: {
       location,
-      'set-cookie': `${COOKIE}=${started.cookie}; Path=/auth/; Max-Age=${COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax${secure}`,
+      'set-cookie': bindingCookie(COOKIE, started.cookie, { path: '/auth/', maxAgeSeconds: COOKIE_MAX_AGE_SECONDS, siteUrl: site.publicBaseUrl }),
       'referrer-policy': 'no-referrer',
       ...NO_STORE,
     },
@@ -208,11 +199,10 @@ export async function browserLoginCallback(request: Request, env: Env, providerI
   const session = sessionFor(env, state);
   if (!session || !state) return pages.badLink();
   if (!url.searchParams.get('code') && !url.searchParams.get('error')) return pages.badLink();
-  const result = await session.browserCallback(provider.id, state, cookieValue(request), url.search);
-  const clear = { 'set-cookie': `${COOKIE}=; Path=/auth/; Max-Age=0; HttpOnly; SameSite=Lax` };
+  const result = await session.browserCallback(provider.id, state, requestCookie(request, COOKIE), url.search);
   const withClearedCookie = (response: Response) => {
     const headers = new Headers(response.headers);
-    headers.append('set-cookie', clear['set-cookie']);
+    headers.append('set-cookie', bindingCookie(COOKIE, '', { path: '/auth/', maxAgeSeconds: 0, siteUrl: request.url }));
     return new Response(response.body, { status: response.status, headers });
   };
   switch (result.kind) {

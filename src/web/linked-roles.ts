@@ -6,6 +6,7 @@
  * connection, then says what it did. Every page: no scripts, a CSP that forbids them, no Referer (the URL carries
  * the code), never cached. The only redirect goes to the configured Discord URL, never to anything from a request.
  */
+import { bindingCookie, requestCookie } from '../http.ts';
 import { html, htmlPage, htmlText, type Html } from '../html.ts';
 import type { Translator } from '../i18n/catalog.ts';
 import { pageTranslator } from '../i18n/locales.ts';
@@ -24,19 +25,9 @@ export const STATE_COOKIE = 'linked_roles_state';
 const MAX_INLINE_RETRY_MS = 2_000;
 const NO_STORE = { 'cache-control': 'no-store' };
 
-/** Sent only to the callback, never to scripts, not on cross-site subrequests; Secure except on loopback http. */
-function cookie(settings: LinkedRolesSettings, value: string, maxAge: number): string {
-  const callback = new URL(settings.redirectUri);
-  return `${STATE_COOKIE}=${value}; Max-Age=${maxAge}; Path=${callback.pathname}; HttpOnly; SameSite=Lax${callback.protocol === 'https:' ? '; Secure' : ''}`;
-}
-
-function cookieValue(request: Request): string | undefined {
-  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === STATE_COOKIE) return value.join('=');
-  }
-  return undefined;
-}
+/** Sent only to the callback. */
+const cookie = (settings: LinkedRolesSettings, value: string, maxAgeSeconds: number) =>
+  bindingCookie(STATE_COOKIE, value, { path: new URL(settings.redirectUri).pathname, maxAgeSeconds, siteUrl: settings.redirectUri });
 
 /** A page that also clears the state cookie: whatever happened, that state is done. */
 const page = (t: Translator, settings: LinkedRolesSettings, status: number, title: string, body: Html) =>
@@ -73,7 +64,7 @@ async function checkCallback(request: Request, env: Env, t: Translator, settings
   const code = query.get('code');
   // An answer that is not for this browser's authorization (say, a link someone else made) must not end it: these
   // pages leave the cookie alone.
-  if (!state || state !== cookieValue(request)) {
+  if (!state || state !== requestCookie(request, STATE_COOKIE)) {
     const [title, text] = state ? (['roles.wrongBrowser.title', 'roles.wrongBrowser.text'] as const) : (['roles.incomplete.title', 'roles.incomplete.text'] as const);
     return htmlPage(400, t.t(title), html`<p>${t.t(text)}</p>${again(t)}`, NO_STORE, t.locale);
   }

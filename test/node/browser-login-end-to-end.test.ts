@@ -247,7 +247,7 @@ async function startInBrowser(c: ProviderCase): Promise<Started> {
   expect(start.headers.get('referrer-policy')).toBe('no-referrer');
   expect(start.headers.get('cache-control')).toBe('no-store');
   const setCookie = start.setCookies.find((header) => header.startsWith(`${COOKIE}=`));
-  expect(setCookie).toMatch(new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{32,}; Path=/auth/; Max-Age=900; HttpOnly; SameSite=Lax$`));
+  expect(setCookie).toMatch(new RegExp(`^${COOKIE}=[A-Za-z0-9_-]{32,}; Max-Age=900; Path=/auth/; HttpOnly; SameSite=Lax$`));
   expect(browser.cookie(COOKIE)).toBeDefined();
   secretsSeen.add(browser.cookie(COOKIE)!).add(startUrl.searchParams.get('t')!);
 

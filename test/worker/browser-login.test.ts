@@ -150,7 +150,7 @@ describe('POST /auth/<provider>/start: the confirmed start', () => {
       code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       code_challenge_method: 'S256',
     });
-    expect(setCookie).toMatch(/^login_browser=[A-Za-z0-9_-]{43}; Path=\/auth\/; Max-Age=900; HttpOnly; SameSite=Lax; Secure$/);
+    expect(setCookie).toMatch(/^login_browser=[A-Za-z0-9_-]{43}; Max-Age=900; Path=\/auth\/; HttpOnly; SameSite=Lax; Secure$/);
   });
 
   it('an OpenID provider: its authorization endpoint by discovery, with a nonce', async () => {
