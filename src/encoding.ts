@@ -3,6 +3,9 @@
 export const toHex = (bytes: ArrayBuffer | Uint8Array) =>
   Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 
+/** The SHA-256 of a text, in hex: how secrets that need only be recognized later are kept. */
+export const sha256Hex = async (text: string) => toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+
 /** Bytes of a hex string of even length (callers validate the text first). */
 export function fromHex(hex: string): Uint8Array {
   const bytes = new Uint8Array(hex.length / 2);

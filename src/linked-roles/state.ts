@@ -9,7 +9,7 @@
  * /linked-roles (a crawler, a reload) writes nothing, and only a callback that already passed the signature check
  * costs a write. Expired rows are pruned in the same batch as each insert.
  */
-import { fromBase64Url, randomToken, toBase64Url, toHex } from '../encoding.ts';
+import { fromBase64Url, randomToken, sha256Hex, toBase64Url } from '../encoding.ts';
 import { stateSigningKey } from './grant-crypto.ts';
 
 export const STATE_LIFETIME_MS = 10 * 60_000;
@@ -40,7 +40,7 @@ export async function verifyState(signingKey: Uint8Array, state: string, now: nu
 
 /** Marks a verified state as used. True the first time, false for a replay. */
 export async function spendState(db: D1Database, state: string, expiresAtMs: number, now: number): Promise<boolean> {
-  const hash = toHex(await crypto.subtle.digest('SHA-256', encoder.encode(state)));
+  const hash = await sha256Hex(state);
   const [, inserted] = await db.batch<{ state_hash: string }>([
     db.prepare('DELETE FROM spent_oauth_states WHERE expires_at_ms <= ?1').bind(now),
     db.prepare('INSERT INTO spent_oauth_states (state_hash, expires_at_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING RETURNING state_hash').bind(hash, expiresAtMs),

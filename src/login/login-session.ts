@@ -14,7 +14,7 @@ import { DurableObject } from 'cloudflare:workers';
 import * as oauth from 'oauth4webapi';
 import { discordSetting, must, siteSetting } from '../config.ts';
 import { DiscordApiError, DiscordRest, RateLimitedError, TokenGoneError } from '../discord/rest.ts';
-import { randomToken, toHex } from '../encoding.ts';
+import { randomToken, sha256Hex } from '../encoding.ts';
 import { translatorFor, type Locale } from '../i18n/locales.ts';
 import type { Env } from '../env.ts';
 import { linkNote } from '../links/link-note.ts';
@@ -114,8 +114,6 @@ async function identifyNow(provider: Provider, grant: Grant): Promise<Identity> 
 
 /** RFC 6749 §4.1.2.1: the authorization server's own trouble, as opposed to a refusal of this request. */
 const TRANSIENT_AUTHORIZATION_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
-
-const sha256 = async (text: string) => toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 
 /** The browser login's redirect URI: exactly what is registered at the provider. */
 export const callbackUrl = (publicBaseUrl: string, provider: ProviderId) => `${publicBaseUrl}/auth/${provider}/callback`;
@@ -262,7 +260,7 @@ export class LoginSession extends DurableObject<Env> {
     const cookie = randomToken(32);
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const nonce = randomToken();
-    const [codeChallenge, stateHash, cookieHash] = await Promise.all([oauth.calculatePKCECodeChallenge(codeVerifier), sha256(state), sha256(cookie)]);
+    const [codeChallenge, stateHash, cookieHash] = await Promise.all([oauth.calculatePKCECodeChallenge(codeVerifier), sha256Hex(state), sha256Hex(cookie)]);
     // Only if the same login is still current (the awaits above let other events in).
     if (browserTicketCheck(this.#memory!, ticket, providerId, Date.now()) !== 'ok' || this.#memory!.current!.id !== sessionId) return { kind: 'finished' };
     this.#commit(browserStarted(this.#memory!, sessionId, providerId, { stateHash, cookieHash, codeVerifier, nonce, startedAt: Date.now() }));
@@ -275,7 +273,7 @@ export class LoginSession extends DurableObject<Env> {
    * path completes first wins: from here on the device code is not polled.
    */
   async browserCallback(providerId: ProviderId, stateValue: string, cookie: string | undefined, query: string): Promise<BrowserCallbackResult> {
-    const [stateHash, cookieHash] = await Promise.all([sha256(stateValue), cookie ? sha256(cookie) : undefined]);
+    const [stateHash, cookieHash] = await Promise.all([sha256Hex(stateValue), cookie ? sha256Hex(cookie) : undefined]);
     const loaded = await this.#state();
     const check = browserCallbackCheck(loaded, stateHash, cookieHash, Date.now());
     if (check !== 'ok') return { kind: check };
