@@ -59,7 +59,7 @@ import {
   type CommonFault,
   type Incoming,
 } from './oauth-server.ts';
-import { RedirectUris, walkAuthorizePage, waitForDeviceLoginOn, type OAuthStandinBase } from './oauth-standin.ts';
+import { KnownIdentities, RedirectUris, sharedHandleMembers, walkAuthorizePage, type OAuthStandinBase } from './oauth-standin.ts';
 import { TokenBook, type Revocation } from './oauth-tokens.ts';
 
 export type { DeviceLoginEvent, DeviceLoginSnapshot, Identity, Revocation, AuthorizationSnapshot };
@@ -186,16 +186,10 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
   const faults = new FaultQueue<GitHubRoute, GitHubFault>();
   const traffic = new TrafficLog(options.logCap);
 
-  const known = new Map<string, Identity>();
-  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
-  const remember = (identity: Identity): Identity => {
-    const merged = { ...known.get(identity.name), ...identity };
-    known.set(identity.name, merged);
-    return merged;
-  };
-  identities.forEach(remember);
+  const known = new KnownIdentities<Identity>(identities);
+  const remember = (identity: Identity) => known.remember(identity);
   const idOf = (name: string) => Number(numericIdOf(['github', name], 8));
-  const byId = (id: string) => [...known.values()].find((identity) => String(idOf(identity.name)) === id);
+  const byId = (id: string) => known.find((identity) => String(idOf(identity.name)) === id);
 
   let url = '';
   const accountOf = (name: string): GitHubAccount => {
@@ -438,11 +432,6 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       logins.approve(userCode, remember(identity));
       return { userId: String(idOf(identity.name)) };
     },
-    decline: (userCode) => logins.decline(userCode),
-    deviceLogin: (userCode) => logins.snapshot(userCode),
-    deviceLogins: () => logins.list(),
-    waitForDeviceLogin: (match, timeoutMs) => waitForDeviceLoginOn(logins, match, timeoutMs),
-    authorizations: () => codes.list(),
     authorize(authorizeUrl, identity, decision) {
       remember(identity);
       return walkAuthorizePage(url, authorizeUrl, identity.name, decision);
@@ -450,11 +439,6 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     allowRedirectUri: (uri) => redirectUris.allow(uri),
     userIdFor: (name) => String(idOf(name)),
     account: accountOf,
-    revocations: () => tokens.revocations(),
-    injectFault: (route, fault, times) => faults.add(route, fault, times),
-    clearFaults: () => faults.clear(),
-    traffic,
-    events: logins,
-    close: () => server.close(),
+    ...sharedHandleMembers({ logins, codes, tokens, faults, traffic, server }),
   };
 }

@@ -51,7 +51,7 @@ import {
   type Incoming,
   type UnavailableFault,
 } from './oauth-server.ts';
-import { walkAuthorizePage, waitForDeviceLoginOn, type OAuthStandinBase } from './oauth-standin.ts';
+import { KnownIdentities, sharedHandleMembers, walkAuthorizePage, type OAuthStandinBase } from './oauth-standin.ts';
 import { TokenBook, type Revocation, type TokenRecord } from './oauth-tokens.ts';
 
 export type { DeviceLoginEvent, DeviceLoginSnapshot, Identity, Revocation, AuthorizationSnapshot, Jwks };
@@ -206,14 +206,8 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
   const faults = new FaultQueue<GoogleRoute, GoogleFault>();
   const traffic = new TrafficLog(options.logCap);
 
-  const known = new Map<string, Identity>();
-  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
-  const remember = (identity: Identity): Identity => {
-    const merged = { ...known.get(identity.name), ...identity };
-    known.set(identity.name, merged);
-    return merged;
-  };
-  identities.forEach(remember);
+  const known = new KnownIdentities<Identity>(identities);
+  const remember = (identity: Identity) => known.remember(identity);
   const subOf = (name: string) => numericIdOf(['google', name], 21);
 
   let url = '';
@@ -499,7 +493,7 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
       case 'device':
         return devicePageAnswer(pages, request.method, request.params);
       case 'avatar': {
-        const identity = [...known.values()].find((candidate) => subOf(candidate.name) === request.vars.sub);
+        const identity = known.find((candidate) => subOf(candidate.name) === request.vars.sub);
         if (!identity) return { status: 404, body: 'Not Found\n', contentType: 'text/plain' };
         return svgAnswer(avatarSvg(identity.name, request.vars.sub!, GOOGLE_BRAND.avatarColors));
       }
@@ -543,11 +537,6 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
       logins.approve(userCode, remember(identity));
       return { userId: subOf(identity.name) };
     },
-    decline: (userCode) => logins.decline(userCode),
-    deviceLogin: (userCode) => logins.snapshot(userCode),
-    deviceLogins: () => logins.list(),
-    waitForDeviceLogin: (match, timeoutMs) => waitForDeviceLoginOn(logins, match, timeoutMs),
-    authorizations: () => codes.list(),
     authorize(authorizeUrl, identity, decision) {
       remember(identity);
       return walkAuthorizePage(url, authorizeUrl, identity.name, decision);
@@ -556,11 +545,6 @@ export async function startGoogleStandin(options: GoogleStandinOptions = {}): Pr
     userIdFor: subOf,
     account: accountOf,
     jwks: () => signer.jwks(),
-    revocations: () => tokens.revocations(),
-    injectFault: (route, fault, times) => faults.add(route, fault, times),
-    clearFaults: () => faults.clear(),
-    traffic,
-    events: logins,
-    close: () => server.close(),
+    ...sharedHandleMembers({ logins, codes, tokens, faults, traffic, server }),
   };
 }

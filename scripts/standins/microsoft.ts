@@ -53,7 +53,7 @@ import {
   type CommonFault,
   type Incoming,
 } from './oauth-server.ts';
-import { RedirectUris, walkAuthorizePage, waitForDeviceLoginOn, type OAuthStandinBase } from './oauth-standin.ts';
+import { KnownIdentities, RedirectUris, sharedHandleMembers, walkAuthorizePage, type OAuthStandinBase } from './oauth-standin.ts';
 import { TokenBook, type Revocation } from './oauth-tokens.ts';
 
 export type { DeviceLoginEvent, DeviceLoginSnapshot, Revocation, AuthorizationSnapshot, Jwks };
@@ -204,18 +204,12 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
   const faults = new FaultQueue<MicrosoftRoute, MicrosoftFault>();
   const traffic = new TrafficLog(options.logCap);
 
-  const known = new Map<string, MicrosoftIdentity>();
-  /** Keeps what is known of a name (Microsoft's tenant, a picture) unless the caller says otherwise. */
-  const remember = (identity: MicrosoftIdentity): MicrosoftIdentity => {
-    const merged = { ...known.get(identity.name), ...identity };
-    known.set(identity.name, merged);
-    return merged;
-  };
-  identities.forEach(remember);
+  const known = new KnownIdentities<MicrosoftIdentity>(identities);
+  const remember = (identity: MicrosoftIdentity) => known.remember(identity);
 
   let url = '';
   const tidOf = (identity: MicrosoftIdentity) => identity.tenantId ?? tenantId;
-  const knownTenants = () => new Set([tenantId, PERSONAL_TENANT_ID, ...[...known.values()].map(tidOf)]);
+  const knownTenants = () => new Set([tenantId, PERSONAL_TENANT_ID, ...known.all().map(tidOf)]);
   const isTenant = (segment: string) => TENANT_ALIASES.has(segment) || (GUID.test(segment) && knownTenants().has(segment.toLowerCase()));
 
   function accountOf(name: string): MicrosoftAccount {
@@ -514,7 +508,7 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
       case 'userinfo':
         return userinfo(request);
       case 'avatar': {
-        const identity = [...known.values()].find((candidate) => accountOf(candidate.name).oid === request.vars.oid);
+        const identity = known.find((candidate) => accountOf(candidate.name).oid === request.vars.oid);
         if (!identity) return { status: 404, body: 'Not Found\n', contentType: 'text/plain' };
         return svgAnswer(avatarSvg(identity.name, request.vars.oid!, MICROSOFT_BRAND.avatarColors));
       }
@@ -557,11 +551,6 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
     clientSecret,
     identities,
     approve,
-    decline: (userCode) => logins.decline(userCode),
-    deviceLogin: (userCode) => logins.snapshot(userCode),
-    deviceLogins: () => logins.list(),
-    waitForDeviceLogin: (match, timeoutMs) => waitForDeviceLoginOn(logins, match, timeoutMs),
-    authorizations: () => codes.list(),
     authorize(authorizeUrl, identity, decision) {
       remember(identity);
       return walkAuthorizePage(url, authorizeUrl, identity.name, decision);
@@ -570,11 +559,6 @@ export async function startMicrosoftStandin(options: MicrosoftStandinOptions = {
     userIdFor: (name) => accountOf(name).sub,
     account: accountOf,
     jwks: () => signer.jwks(),
-    revocations: () => tokens.revocations(),
-    injectFault: (route, fault, times) => faults.add(route, fault, times),
-    clearFaults: () => faults.clear(),
-    traffic,
-    events: logins,
-    close: () => server.close(),
+    ...sharedHandleMembers({ logins, codes, tokens, faults, traffic, server }),
   };
 }

@@ -4,12 +4,13 @@
  * Tests, the playground and the benchmark can drive every provider through {@link OAuthStandinBase}.
  */
 import type { EventEmitter } from 'node:events';
+import type { FaultQueue } from '../lib/faults.ts';
 import type { TrafficLog } from '../lib/traffic-log.ts';
 import { waitForEvent } from '../lib/wait.ts';
-import type { AuthorizationSnapshot } from './oauth-codes.ts';
+import type { AuthorizationCodes, AuthorizationSnapshot } from './oauth-codes.ts';
 import type { DeviceLoginEvent, DeviceLoginSnapshot, DeviceLogins } from './oauth-device-logins.ts';
 import type { Identity } from './oauth-identities.ts';
-import type { Revocation } from './oauth-tokens.ts';
+import type { Revocation, TokenBook } from './oauth-tokens.ts';
 
 export interface OAuthStandinBase<I extends Identity, Route extends string, Fault extends { kind: string }> {
   /** `http://127.0.0.1:<port>`. */
@@ -48,6 +49,56 @@ export interface OAuthStandinBase<I extends Identity, Route extends string, Faul
   /** `change` for every device-login event (created, polled, approved, declined). */
   readonly events: EventEmitter<{ change: [DeviceLoginEvent] }>;
   close(): Promise<void>;
+}
+
+/** The handle's members every stand-in answers alike, straight from its device logins, codes, tokens, faults and log. */
+type SharedMembers = 'decline' | 'deviceLogin' | 'deviceLogins' | 'waitForDeviceLogin' | 'authorizations' | 'revocations' | 'injectFault' | 'clearFaults' | 'traffic' | 'events' | 'close';
+
+export function sharedHandleMembers<I extends Identity, Route extends string, Fault extends { kind: string }>(parts: {
+  logins: DeviceLogins<I>;
+  codes: AuthorizationCodes<I>;
+  tokens: TokenBook<I>;
+  faults: FaultQueue<Route, Fault>;
+  traffic: TrafficLog;
+  server: { close(): Promise<void> };
+}): Pick<OAuthStandinBase<I, Route, Fault>, SharedMembers> {
+  const { logins, codes, tokens, faults, traffic, server } = parts;
+  return {
+    decline: (userCode) => logins.decline(userCode),
+    deviceLogin: (userCode) => logins.snapshot(userCode),
+    deviceLogins: () => logins.list(),
+    waitForDeviceLogin: (match, timeoutMs) => waitForDeviceLoginOn(logins, match, timeoutMs),
+    authorizations: () => codes.list(),
+    revocations: () => tokens.revocations(),
+    injectFault: (route, fault, times) => faults.add(route, fault, times),
+    clearFaults: () => faults.clear(),
+    traffic,
+    events: logins,
+    close: () => server.close(),
+  };
+}
+
+/** What a stand-in knows of each identity by name (a picture, Microsoft's tenant): kept unless the caller says otherwise. */
+export class KnownIdentities<I extends Identity> {
+  readonly #byName = new Map<string, I>();
+  constructor(initial: readonly I[]) {
+    for (const identity of initial) this.remember(identity);
+  }
+  /** Merges `identity` into what is known of its name, and returns the result. */
+  remember(identity: I): I {
+    const merged = { ...this.#byName.get(identity.name), ...identity };
+    this.#byName.set(identity.name, merged);
+    return merged;
+  }
+  get(name: string): I | undefined {
+    return this.#byName.get(name);
+  }
+  find(predicate: (identity: I) => boolean): I | undefined {
+    return [...this.#byName.values()].find(predicate);
+  }
+  all(): I[] {
+    return [...this.#byName.values()];
+  }
 }
 
 /** The authorize page answered something other than a redirect: `status` and the page's message. */
